@@ -1,0 +1,41 @@
+package dev.phasegate.api;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+
+/** A batched data migration over a table's key column. */
+public class BackfillSpec {
+    @Required
+    @JsonPropertyDescription("Table to update, optionally schema-qualified (schema.table).")
+    public String table;
+
+    @Required
+    @JsonPropertyDescription("Unique, indexed column the batches walk in order.")
+    public String keyColumn;
+
+    @Required
+    @JsonPropertyDescription("SET clause fragment, e.g. \"status_v2 = status::text\".")
+    public String set;
+
+    @Required
+    @JsonPropertyDescription("Guard: true for rows still to do, false once done, so a repeated batch is a no-op.")
+    public String where;
+
+    @Min(1)
+    @JsonPropertyDescription("Starting batch size; adapts towards targetBatchDuration.")
+    public Integer batchSize = 1000;
+
+    @Min(1)
+    public Integer minBatchSize = 100;
+
+    @Min(1)
+    public Integer maxBatchSize = 100_000;
+
+    @Pattern(Durations.PATTERN)
+    public String targetBatchDuration = "200ms";
+
+    @Pattern(Durations.PATTERN)
+    public String pauseBetweenBatches = "0s";
+}

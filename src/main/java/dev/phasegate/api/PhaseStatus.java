@@ -1,0 +1,50 @@
+package dev.phasegate.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/** History of one phase: when it ran, how often, how far it got. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class PhaseStatus {
+    public PhaseName name;
+    public PhaseState state = PhaseState.Pending;
+    /** Earliest start, set when the previous phase finished (its minimum wait). */
+    public String notBefore;
+    public String startedAt;
+    public String finishedAt;
+    public int attempts;
+    public int statementsDone;
+    public int statementsTotal;
+    /** Next try after a failed attempt (lock retries exhausted, database down, ...). */
+    public String nextAttemptAt;
+    /** Checksum of this phase's spec when it started; an edit after start is refused. */
+    public String specHash;
+    /** True when the phase cannot be undone (Cleanup without rollbackSql). */
+    public Boolean oneWay;
+    /** Image the container ran before a Patch-mode rollout, restored on rollback. */
+    public String previousImage;
+    public String message;
+
+    public PhaseStatus() {
+    }
+
+    public PhaseStatus(PhaseName name) {
+        this.name = name;
+    }
+
+    public PhaseStatus copy() {
+        PhaseStatus c = new PhaseStatus(name);
+        c.state = state;
+        c.notBefore = notBefore;
+        c.startedAt = startedAt;
+        c.finishedAt = finishedAt;
+        c.attempts = attempts;
+        c.statementsDone = statementsDone;
+        c.statementsTotal = statementsTotal;
+        c.nextAttemptAt = nextAttemptAt;
+        c.specHash = specHash;
+        c.oneWay = oneWay;
+        c.previousImage = previousImage;
+        c.message = message;
+        return c;
+    }
+}

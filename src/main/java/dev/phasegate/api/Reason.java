@@ -1,0 +1,51 @@
+package dev.phasegate.api;
+
+/** The closed vocabulary of reasons shown in status.reason, conditions and Events. */
+public enum Reason {
+    // progress
+    Starting,
+    Executing,
+    RolloutInProgress,
+    WaitingForRollout,
+    BackfillRunning,
+    WaitingPeriod,
+    OutsideWindow,
+    RetryBackoff,
+    Paused,
+    // spec and configuration
+    InvalidSpec,
+    SpecChangedAfterStart,
+    Unsupported,
+    SecretNotFound,
+    SecretInvalid,
+    // database access
+    DatabaseUnavailable,
+    AuthenticationFailed,
+    PermissionDenied,
+    RunnerBusy,
+    // SQL execution
+    SqlError,
+    LockRetriesExhausted,
+    StatementTimeout,
+    BlockedQueries,
+    IndexBuildWaitExceeded,
+    // application rollout
+    DeploymentNotFound,
+    ContainerNotFound,
+    ProgressDeadlineExceeded,
+    OldPodsRemaining,
+    // health gate
+    LongTransaction,
+    IdleInTransaction,
+    ReplicationLag,
+    ConnectionSaturation,
+    LockWaiters,
+    Autovacuum,
+    ProbeFailed,
+    // abort and ends
+    Aborting,
+    RollingBack,
+    RollbackFailed,
+    RolledBack,
+    Succeeded
+}

@@ -1,0 +1,29 @@
+package dev.phasegate.api;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/** A PostgreSQL schema change taken through expand, code deploy, backfill and contract phases. */
+@Group(SchemaMigration.GROUP)
+@Version(SchemaMigration.VERSION)
+@ShortNames("smig")
+@AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "State", jsonPath = ".status.state", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Reason", jsonPath = ".status.reason", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Next", jsonPath = ".status.waitUntil", type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+public class SchemaMigration extends CustomResource<SchemaMigrationSpec, SchemaMigrationStatus> implements Namespaced {
+    public static final String GROUP = "phasegate.dev";
+    public static final String VERSION = "v1alpha1";
+    /** Setting this annotation to "true" aborts the migration, like spec.abort, without editing the spec. */
+    public static final String ABORT_ANNOTATION = "phasegate.dev/abort";
+
+    @Override
+    protected SchemaMigrationStatus initStatus() {
+        return new SchemaMigrationStatus();
+    }
+}

@@ -1,0 +1,39 @@
+package dev.phasegate.api;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Required;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Desired migration: the SQL and rollout of each phase, and the rules that gate them. */
+public class SchemaMigrationSpec {
+    @Required
+    public DatabaseSpec database;
+
+    @JsonPropertyDescription("The Deployment to roll out in CodeDeploy; omit to skip that phase.")
+    public ApplicationSpec application;
+
+    @JsonPropertyDescription("Expand: additive, backwards-compatible changes.")
+    public SqlPhaseSpec compatibleSchema;
+
+    @JsonPropertyDescription("Batched data migration; omit to skip.")
+    public BackfillSpec backfill;
+
+    @JsonPropertyDescription("Contract: runs only once no old code runs. One-way unless rollbackSql is given.")
+    public SqlPhaseSpec cleanup;
+
+    public WaitsSpec waits = new WaitsSpec();
+
+    @JsonPropertyDescription("Phases start only inside one of these windows; none means any time.")
+    public List<WindowSpec> windows = new ArrayList<>();
+
+    public HealthSpec health = new HealthSpec();
+
+    public LocksSpec locks = new LocksSpec();
+
+    @JsonPropertyDescription("Stop at the next safe point (between statements or batches).")
+    public boolean paused;
+
+    @JsonPropertyDescription("Cancel, then run the rollbackSql of the phases that ran, newest first.")
+    public boolean abort;
+}

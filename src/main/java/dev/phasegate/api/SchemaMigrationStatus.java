@@ -1,0 +1,22 @@
+package dev.phasegate.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Observed state: where the migration is, what it waits for, and why. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class SchemaMigrationStatus {
+    public Long observedGeneration;
+    public MigrationPhase phase;
+    public MigrationState state;
+    public Reason reason;
+    public String message;
+    /** The next deadline: end of a wait, opening of a window, next retry. */
+    public String waitUntil;
+    public List<Condition> conditions = new ArrayList<>();
+    public List<PhaseStatus> phases = new ArrayList<>();
+    public RollbackStatus rollback;
+    public BackfillStatus backfill;
+    public HealthStatus health;
+}

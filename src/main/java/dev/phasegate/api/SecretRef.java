@@ -1,0 +1,18 @@
+package dev.phasegate.api;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Required;
+
+/** Names a Secret in the migration's namespace holding the keys jdbcUrl, username and password. */
+public class SecretRef {
+    @Required
+    @JsonPropertyDescription("Name of a Secret in the same namespace with keys jdbcUrl, username, password.")
+    public String name;
+
+    public SecretRef() {
+    }
+
+    public SecretRef(String name) {
+        this.name = name;
+    }
+}

@@ -1,0 +1,22 @@
+package dev.phasegate.api;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Required;
+
+/** SQL of a schema phase (expand or contract) and the SQL that undoes it. */
+public class SqlPhaseSpec {
+    @Required
+    @JsonPropertyDescription("Statements run one by one, each bounded by lock_timeout and statement_timeout.")
+    public String sql;
+
+    @JsonPropertyDescription("Statements that undo sql; run on abort, newest phase first. Should be idempotent (IF EXISTS).")
+    public String rollbackSql;
+
+    public SqlPhaseSpec() {
+    }
+
+    public SqlPhaseSpec(String sql, String rollbackSql) {
+        this.sql = sql;
+        this.rollbackSql = rollbackSql;
+    }
+}
