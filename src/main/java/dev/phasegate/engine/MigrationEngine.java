@@ -1,0 +1,636 @@
+package dev.phasegate.engine;
+
+import dev.phasegate.api.ApplicationSpec;
+import dev.phasegate.api.DeployMode;
+import dev.phasegate.api.Durations;
+import dev.phasegate.api.MigrationPhase;
+import dev.phasegate.api.MigrationState;
+import dev.phasegate.api.PhaseName;
+import dev.phasegate.api.PhaseState;
+import dev.phasegate.api.PhaseStatus;
+import dev.phasegate.api.Reason;
+import dev.phasegate.api.RollbackStatus;
+import dev.phasegate.api.SchemaMigrationSpec;
+import dev.phasegate.api.SchemaMigrationStatus;
+import dev.phasegate.api.SqlPhaseSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The pure phase engine: from spec, last status, observations and the current instant, decides what happens next.
+ * It owns phase order, skipping, minimum waits, maintenance windows, pause, the spec-change guard, retries and the
+ * abort path. It performs no I/O and never reads a clock.
+ */
+public final class MigrationEngine {
+    /** Safety net for running steps: the executor triggers a reconcile itself, this only covers a lost trigger. */
+    static final Duration RUNNING_RECHECK = Duration.ofSeconds(15);
+    static final Duration BLOCKED_RECHECK = Duration.ofSeconds(30);
+    static final Duration HEALTH_RECHECK = Duration.ofSeconds(5);
+
+    public Decision decide(SchemaMigrationSpec spec, SchemaMigrationStatus status, Observations obs, Instant now) {
+        Round r = new Round(spec, status == null ? new SchemaMigrationStatus() : status, obs, now);
+        Decision d = r.run();
+        return r.withTransitionNotes(d);
+    }
+
+    /** One decision's working state: a copy of the status being advanced. */
+    private static final class Round {
+        private final SchemaMigrationSpec spec;
+        private final SchemaMigrationStatus old;
+        private final Observations obs;
+        private final Instant now;
+        private final Map<PhaseName, PhaseStatus> phases = new EnumMap<>(PhaseName.class);
+        private final List<Note> notes = new ArrayList<>();
+        private MigrationPhase phase;
+        private RollbackStatus rollback;
+        private boolean ack;
+
+        Round(SchemaMigrationSpec spec, SchemaMigrationStatus old, Observations obs, Instant now) {
+            this.spec = spec;
+            this.old = old;
+            this.obs = obs;
+            this.now = now;
+            this.phase = old.phase == null ? MigrationPhase.Pending : old.phase;
+            this.rollback = old.rollback;
+            for (PhaseName p : PhaseName.values()) {
+                phases.put(p, new PhaseStatus(p));
+            }
+            if (old.phases != null) {
+                for (PhaseStatus ps : old.phases) {
+                    if (ps != null && ps.name != null) {
+                        phases.put(ps.name, ps.copy());
+                    }
+                }
+            }
+        }
+
+        /** The executor's report, until this round has recorded it; then nothing is running. */
+        private StepObservation step() {
+            return ack ? StepObservation.idle() : obs.step();
+        }
+
+        Decision run() {
+            boolean abort = spec.abort || obs.abortAnnotation();
+            if (phase.isTerminal() && !(abort && phase == MigrationPhase.Failed && rollback == null)) {
+                return terminal();
+            }
+            if (!obs.specProblems().isEmpty()) {
+                return decision(MigrationState.Blocked, Reason.InvalidSpec,
+                        "spec is invalid, nothing was changed: " + String.join("; ", obs.specProblems()),
+                        null, null, null, true);
+            }
+            if (phase.isTerminal()) {
+                if (abort && phase == MigrationPhase.Failed && rollback == null) {
+                    return beginRollback(Reason.Aborting, "abort requested after failure", startedPhasesNewestFirst());
+                }
+                return terminal();
+            }
+            if (abort && phase != MigrationPhase.RollingBack) {
+                return abort();
+            }
+            if (phase == MigrationPhase.RollingBack) {
+                return rollBack();
+            }
+            return forward();
+        }
+
+        // ---------------------------------------------------------------- forward
+
+        private Decision forward() {
+            if (phase == MigrationPhase.Pending) {
+                phase = MigrationPhase.CompatibleSchema;
+            }
+            while (true) {
+                PhaseName p = PhaseName.valueOf(phase.name());
+                PhaseStatus rec = phases.get(p);
+                switch (rec.state) {
+                    case Succeeded, Skipped -> {
+                        Optional<Decision> end = advance(p);
+                        if (end.isPresent()) {
+                            return end.get();
+                        }
+                    }
+                    case Pending -> {
+                        if (!PhaseSpecs.hasWork(spec, p)) {
+                            rec.state = PhaseState.Skipped;
+                            rec.message = "nothing to do: spec." + field(p) + " is not set";
+                            carryWait(p, rec);
+                            continue;
+                        }
+                        Decision gate = startGate(p, rec);
+                        if (gate != null) {
+                            return gate;
+                        }
+                        start(p, rec);
+                        return running(p, rec);
+                    }
+                    case Running -> {
+                        return running(p, rec);
+                    }
+                    default -> {
+                        return terminal();
+                    }
+                }
+            }
+        }
+
+        /** Moves to the phase after p; returns the final decision when p was the last one. */
+        private Optional<Decision> advance(PhaseName p) {
+            if (p.ordinal() + 1 >= PhaseName.values().length) {
+                phase = MigrationPhase.Succeeded;
+                notes.add(Note.info(Reason.Succeeded, "migration succeeded: all phases done"));
+                return Optional.of(decision(MigrationState.Done, Reason.Succeeded, "all phases done", null, null,
+                        null, false));
+            }
+            phase = PhaseName.values()[p.ordinal() + 1].asMigrationPhase();
+            return Optional.empty();
+        }
+
+        /** A skipped phase passes its own earliest start on, so a skip never shortens a wait. */
+        private void carryWait(PhaseName p, PhaseStatus rec) {
+            if (rec.notBefore != null && p.ordinal() + 1 < PhaseName.values().length) {
+                PhaseStatus next = phases.get(PhaseName.values()[p.ordinal() + 1]);
+                Instant carried = Times.parse(rec.notBefore);
+                Instant existing = Times.parse(next.notBefore);
+                if (existing == null || existing.isBefore(carried)) {
+                    next.notBefore = rec.notBefore;
+                }
+            }
+        }
+
+        private void start(PhaseName p, PhaseStatus rec) {
+            rec.state = PhaseState.Running;
+            rec.startedAt = Times.format(now);
+            rec.attempts = 1;
+            rec.statementsDone = 0;
+            rec.specHash = PhaseSpecs.hash(spec, p);
+            rec.nextAttemptAt = null;
+            rec.message = null;
+            if (p == PhaseName.Cleanup) {
+                rec.oneWay = !PhaseSpecs.hasRollbackSql(spec, p);
+                notes.add(Note.info(Reason.Starting, rec.oneWay
+                        ? "phase Cleanup started; it is ONE-WAY: it has no rollbackSql, so an abort after this point"
+                                + " cannot undo it"
+                        : "phase Cleanup started (reversible with its rollbackSql)"));
+            } else {
+                notes.add(Note.info(Reason.Starting, "phase " + p + " started"));
+            }
+        }
+
+        /** The gates before a phase starts, in the order a person would check them. Null when all are open. */
+        private Decision startGate(PhaseName p, PhaseStatus rec) {
+            Instant notBefore = Times.parse(rec.notBefore);
+            if (notBefore != null && now.isBefore(notBefore)) {
+                PhaseName prev = PhaseName.values()[Math.max(0, p.ordinal() - 1)];
+                return decision(MigrationState.Waiting, Reason.WaitingPeriod,
+                        p + " waits until " + Times.format(notBefore) + ": minimum wait of "
+                                + Durations.format(PhaseSpecs.waitAfter(spec, prev)) + " after " + prev,
+                        notBefore, null, null, false);
+            }
+            return attemptGate(p, rec);
+        }
+
+        /** The gates before any attempt of a phase: window, pause, database access, health, old pods. */
+        private Decision attemptGate(PhaseName p, PhaseStatus rec) {
+            MaintenanceWindows windows = Windows.of(spec);
+            if (!windows.isOpen(now)) {
+                Instant open = windows.nextOpen(now).orElse(null);
+                return decision(MigrationState.Waiting, Reason.OutsideWindow,
+                        p + " waits for a maintenance window (" + windows.describe() + ")"
+                                + (open == null ? "" : "; next opens " + Times.format(open)),
+                        open, null, null, false);
+            }
+            if (spec.paused) {
+                return decision(MigrationState.Paused, Reason.Paused,
+                        "paused before " + p + "; set spec.paused to false to go on", null, null, null, false);
+            }
+            boolean usesDatabase = p != PhaseName.CodeDeploy;
+            if (usesDatabase && obs.databaseProblem().isPresent()) {
+                Problem problem = obs.databaseProblem().get();
+                return decision(MigrationState.Blocked, problem.reason(), problem.message(), null,
+                        now.plus(BLOCKED_RECHECK), null, true);
+            }
+            if (usesDatabase && !obs.health().open()) {
+                return decision(MigrationState.Blocked, obs.health().reason(),
+                        "health gate closed before " + p + ": " + obs.health().message(), null,
+                        now.plus(HEALTH_RECHECK), null, false);
+            }
+            if (p == PhaseName.Cleanup && spec.application != null) {
+                Optional<DeploymentObservation> d = obs.deployment();
+                if (d.isEmpty() || !d.get().found()) {
+                    return decision(MigrationState.Blocked, Reason.DeploymentNotFound,
+                            "Cleanup needs proof that no old code runs, but Deployment " + spec.application.deployment
+                                    + " was not found",
+                            null, now.plus(BLOCKED_RECHECK), null, true);
+                }
+                DeploymentObservation dep = d.get();
+                if (dep.podsWithOtherImage() > 0 || dep.oldReplicas() > 0 || !expectedImage().equals(dep.templateImage())) {
+                    return decision(MigrationState.Blocked, Reason.OldPodsRemaining,
+                            "Cleanup holds: " + Math.max(dep.podsWithOtherImage(), dep.oldReplicas())
+                                    + " pod(s) of Deployment " + spec.application.deployment
+                                    + " still run an image other than " + expectedImage()
+                                    + (expectedImage().equals(dep.templateImage()) ? ""
+                                            : " (the pod template now has " + dep.templateImage() + ")"),
+                            null, now.plus(BLOCKED_RECHECK), null, false);
+                }
+            }
+            return null;
+        }
+
+        private Decision running(PhaseName p, PhaseStatus rec) {
+            String hash = PhaseSpecs.hash(spec, p);
+            if (rec.specHash != null && !rec.specHash.equals(hash)) {
+                return decision(MigrationState.Blocked, Reason.SpecChangedAfterStart,
+                        "spec." + field(p) + " changed after phase " + p + " started (" + rec.statementsDone
+                                + " statement(s) done); put it back as it was, or set spec.abort to roll back",
+                        null, null, null, true);
+            }
+            if (p == PhaseName.CodeDeploy) {
+                return codeDeploy(rec);
+            }
+            StepObservation step = step();
+            if (step.isFor(p, false)) {
+                if (step instanceof StepObservation.Running run) {
+                    rec.statementsDone = run.statementsDone();
+                    rec.statementsTotal = run.statementsTotal();
+                    Reason reason = run.waitingOn() != null ? run.waitingOn()
+                            : p == PhaseName.Backfill ? Reason.BackfillRunning : Reason.Executing;
+                    MigrationState state = run.waitingOn() != null ? MigrationState.Blocked : MigrationState.Running;
+                    return decision(state, reason, run.detail(), null, now.plus(RUNNING_RECHECK), null, false);
+                }
+                ack = true;
+                if (step instanceof StepObservation.Completed done) {
+                    rec.statementsDone = done.statementsDone();
+                    return complete(p, rec, done.detail());
+                }
+                return failed(p, rec, (StepObservation.Failed) step);
+            }
+            Instant nextAttempt = Times.parse(rec.nextAttemptAt);
+            if (nextAttempt != null && now.isBefore(nextAttempt)) {
+                Reason reason = old.reason != null && old.state == MigrationState.Blocked ? old.reason
+                        : Reason.RetryBackoff;
+                return decision(MigrationState.Blocked, reason, rec.message, nextAttempt, null, null, false);
+            }
+            Decision gate = attemptGate(p, rec);
+            if (gate != null) {
+                return gate;
+            }
+            if (nextAttempt != null) {
+                rec.attempts++;
+                rec.nextAttemptAt = null;
+                notes.add(Note.info(Reason.Starting, p + ": attempt " + rec.attempts + " starts"));
+            }
+            if (p == PhaseName.Backfill) {
+                return withStep(MigrationState.Running, Reason.BackfillRunning,
+                        "backfill of " + spec.backfill.table + " starting (attempt " + rec.attempts + ")",
+                        new Step.RunBackfill());
+            }
+            SqlPhaseSpec sql = PhaseSpecs.sqlPhase(spec, p);
+            return withStep(MigrationState.Running, Reason.Executing,
+                    p + ": running its SQL (attempt " + rec.attempts + ")",
+                    new Step.RunSql(p, false, sql.sql));
+        }
+
+        private Decision complete(PhaseName p, PhaseStatus rec, String detail) {
+            rec.state = PhaseState.Succeeded;
+            rec.finishedAt = Times.format(now);
+            rec.nextAttemptAt = null;
+            rec.message = detail;
+            Duration wait = PhaseSpecs.waitAfter(spec, p);
+            notes.add(Note.info(Reason.Succeeded, "phase " + p + " succeeded"
+                    + (detail == null ? "" : ": " + detail)));
+            if (p.ordinal() + 1 < PhaseName.values().length) {
+                PhaseStatus next = phases.get(PhaseName.values()[p.ordinal() + 1]);
+                // Rounded up so that the stored (second precision) deadline never shortens the wait.
+                next.notBefore = Times.format(Times.ceilSeconds(now.plus(wait)));
+            }
+            return forward();
+        }
+
+        private Decision failed(PhaseName p, PhaseStatus rec, StepObservation.Failed f) {
+            rec.statementsDone = f.statementsDone();
+            rec.message = f.message();
+            if (f.retryable()) {
+                Duration cool = Backoff.cooldown(f.reason(), rec.attempts);
+                Instant next = now.plus(cool);
+                rec.nextAttemptAt = Times.format(Times.ceilSeconds(next));
+                if (f.reason() == Reason.Paused || f.reason() == Reason.Aborting) {
+                    return forward();
+                }
+                notes.add(Note.warning(f.reason(), p + " attempt " + rec.attempts + " ended: " + f.message()
+                        + "; next attempt at " + rec.nextAttemptAt));
+                return decision(MigrationState.Blocked, f.reason(),
+                        f.message() + " (attempt " + rec.attempts + "; next attempt at " + rec.nextAttemptAt + ")",
+                        Times.parse(rec.nextAttemptAt), null, null, false);
+            }
+            rec.state = PhaseState.Failed;
+            rec.finishedAt = Times.format(now);
+            notes.add(Note.warning(f.reason(), "phase " + p + " failed: " + f.message()));
+            if (f.statementsDone() > 0 && PhaseSpecs.hasRollbackSql(spec, p)) {
+                return beginRollback(f.reason(), "phase " + p + " failed: " + f.message(), List.of(p));
+            }
+            phase = MigrationPhase.Failed;
+            String left = f.statementsDone() == 0 ? "; nothing of this phase was applied"
+                    : "; " + f.statementsDone() + " statement(s) of this phase were applied and it has no rollbackSql";
+            return decision(MigrationState.Done, f.reason(), "phase " + p + " failed: " + f.message() + left, null,
+                    null, null, true);
+        }
+
+        private Decision codeDeploy(PhaseStatus rec) {
+            ApplicationSpec app = spec.application;
+            Optional<DeploymentObservation> seen = obs.deployment();
+            if (seen.isEmpty() || !seen.get().found()) {
+                return decision(MigrationState.Blocked, Reason.DeploymentNotFound,
+                        "Deployment " + app.deployment + " not found; create it or fix spec.application.deployment",
+                        null, now.plus(BLOCKED_RECHECK), null, true);
+            }
+            DeploymentObservation d = seen.get();
+            if (!d.containerFound()) {
+                return decision(MigrationState.Blocked, Reason.ContainerNotFound,
+                        app.container == null
+                                ? "Deployment " + app.deployment + " has " + d.containers().size()
+                                        + " containers " + d.containers() + "; name one in spec.application.container"
+                                : "container " + app.container + " not found in Deployment " + app.deployment
+                                        + " (containers: " + d.containers() + ")",
+                        null, now.plus(BLOCKED_RECHECK), null, true);
+            }
+            String image = expectedImage();
+            if (!image.equals(d.templateImage())) {
+                if (app.mode == DeployMode.Patch) {
+                    if (rec.previousImage == null) {
+                        rec.previousImage = d.templateImage();
+                    }
+                    return withStep(MigrationState.Running, Reason.RolloutInProgress,
+                            "setting image " + image + " on container " + d.container() + " of Deployment "
+                                    + app.deployment + " (was " + d.templateImage() + ")",
+                            new Step.PatchImage(app.deployment, d.container(), image));
+                }
+                return decision(MigrationState.Waiting, Reason.WaitingForRollout,
+                        "waiting for Deployment " + app.deployment + " to run image " + image + " in container "
+                                + d.container() + " (its pod template has " + d.templateImage()
+                                + "); update it through your GitOps pipeline",
+                        null, now.plus(BLOCKED_RECHECK), null, false);
+            }
+            if (d.rolloutComplete()) {
+                return complete(PhaseName.CodeDeploy, rec, "Deployment " + app.deployment + " runs " + image
+                        + " on all " + d.desiredReplicas() + " replica(s)");
+            }
+            String progress = d.updatedReplicas() + "/" + d.desiredReplicas() + " updated, " + d.availableReplicas()
+                    + "/" + d.desiredReplicas() + " available, " + d.oldReplicas() + " old replica(s) left";
+            if (d.progressDeadlineExceeded()) {
+                return decision(MigrationState.Blocked, Reason.ProgressDeadlineExceeded,
+                        "rollout of Deployment " + app.deployment + " exceeded its progressDeadlineSeconds (" + progress
+                                + "); see kubectl rollout status deployment/" + app.deployment,
+                        null, now.plus(BLOCKED_RECHECK), null, true);
+            }
+            return decision(MigrationState.Running, Reason.RolloutInProgress,
+                    "rollout of Deployment " + app.deployment + " to " + image + ": " + progress, null,
+                    now.plus(RUNNING_RECHECK), null, false);
+        }
+
+        private String expectedImage() {
+            return spec.application.image;
+        }
+
+        // ---------------------------------------------------------------- abort and rollback
+
+        private Decision abort() {
+            StepObservation step = step();
+            if (step instanceof StepObservation.Running run && !run.rollback()) {
+                return withStep(MigrationState.Running, Reason.Aborting,
+                        "abort requested: cancelling the running step of " + run.phase() + " before rolling back",
+                        new Step.Cancel());
+            }
+            if ((step instanceof StepObservation.Completed || step instanceof StepObservation.Failed)
+                    && !(step instanceof StepObservation.Running)) {
+                ack = true;
+                recordLateResult(step);
+            }
+            return beginRollback(Reason.Aborting, spec.abort ? "spec.abort is true" : "annotation "
+                    + "phasegate.dev/abort is set", startedPhasesNewestFirst());
+        }
+
+        /** A step that ended while the abort was being requested still counts: its statements ran. */
+        private void recordLateResult(StepObservation step) {
+            if (step instanceof StepObservation.Completed c && !c.rollback()) {
+                PhaseStatus rec = phases.get(c.phase());
+                rec.statementsDone = c.statementsDone();
+                if (rec.state == PhaseState.Running) {
+                    rec.state = PhaseState.Succeeded;
+                    rec.finishedAt = Times.format(now);
+                }
+            } else if (step instanceof StepObservation.Failed f && !f.rollback()) {
+                phases.get(f.phase()).statementsDone = f.statementsDone();
+            }
+        }
+
+        private List<PhaseName> startedPhasesNewestFirst() {
+            List<PhaseName> started = new ArrayList<>();
+            for (int i = PhaseName.values().length - 1; i >= 0; i--) {
+                PhaseStatus rec = phases.get(PhaseName.values()[i]);
+                if (rec.startedAt != null && rec.state != PhaseState.RolledBack && rec.state != PhaseState.Skipped) {
+                    started.add(rec.name);
+                }
+            }
+            return started;
+        }
+
+        private Decision beginRollback(Reason cause, String why, List<PhaseName> scope) {
+            rollback = new RollbackStatus();
+            rollback.cause = cause;
+            rollback.causeMessage = why;
+            rollback.phases = new ArrayList<>(scope);
+            rollback.startedAt = Times.format(now);
+            phase = MigrationPhase.RollingBack;
+            for (PhaseName p : scope) {
+                PhaseStatus rec = phases.get(p);
+                rec.attempts = 0;
+                rec.nextAttemptAt = null;
+            }
+            notes.add(Note.warning(cause == Reason.Aborting ? Reason.Aborting : Reason.RollingBack,
+                    "rolling back " + (scope.isEmpty() ? "nothing (no phase had started)" : scope) + ": " + why));
+            return rollBack();
+        }
+
+        private Decision rollBack() {
+            for (PhaseName p : rollback.phases) {
+                PhaseStatus rec = phases.get(p);
+                if (rec.state == PhaseState.RolledBack) {
+                    continue;
+                }
+                Decision d = rollBackPhase(p, rec);
+                if (d != null) {
+                    return d;
+                }
+            }
+            boolean failure = rollback.cause != Reason.Aborting;
+            phase = failure ? MigrationPhase.Failed : MigrationPhase.RolledBack;
+            notes.add(failure ? Note.warning(rollback.cause, "migration failed and the failed phase was rolled back: "
+                    + rollback.causeMessage) : Note.info(Reason.RolledBack, "rollback finished: " + rollback.phases));
+            return decision(MigrationState.Done, failure ? rollback.cause : Reason.RolledBack,
+                    failure ? rollback.causeMessage + "; its applied statements were rolled back with rollbackSql"
+                            : "rolled back " + rollback.phases + " (" + rollback.causeMessage + ")",
+                    null, null, null, failure);
+        }
+
+        /** Returns a decision while phase p's rollback is in progress, or null once p is rolled back. */
+        private Decision rollBackPhase(PhaseName p, PhaseStatus rec) {
+            switch (p) {
+                case CodeDeploy -> {
+                    return rollBackCodeDeploy(rec);
+                }
+                case Backfill -> {
+                    markRolledBack(p, rec, "backfilled values are not reverted; they go with the columns that the"
+                            + " CompatibleSchema rollback drops");
+                    return null;
+                }
+                default -> {
+                    if (!PhaseSpecs.hasRollbackSql(spec, p)) {
+                        markRolledBack(p, rec, "not undone: spec." + field(p) + ".rollbackSql is empty, so its "
+                                + rec.statementsDone + " applied statement(s) remain");
+                        notes.add(Note.warning(Reason.RollingBack, p + " has no rollbackSql; its changes remain"));
+                        return null;
+                    }
+                    return rollBackSql(p, rec);
+                }
+            }
+        }
+
+        private Decision rollBackSql(PhaseName p, PhaseStatus rec) {
+            StepObservation step = step();
+            if (step.isFor(p, true)) {
+                if (step instanceof StepObservation.Running run) {
+                    return decision(run.waitingOn() != null ? MigrationState.Blocked : MigrationState.Running,
+                            run.waitingOn() != null ? run.waitingOn() : Reason.RollingBack,
+                            "rolling back " + p + ": " + run.detail(), null, now.plus(RUNNING_RECHECK), null, false);
+                }
+                ack = true;
+                if (step instanceof StepObservation.Completed) {
+                    markRolledBack(p, rec, "rolled back with rollbackSql");
+                    return null;
+                }
+                StepObservation.Failed f = (StepObservation.Failed) step;
+                rec.message = "rollback: " + f.message();
+                if (!f.retryable()) {
+                    phase = MigrationPhase.Failed;
+                    notes.add(Note.warning(Reason.RollbackFailed, "rollback of " + p + " failed: " + f.message()));
+                    return decision(MigrationState.Done, Reason.RollbackFailed,
+                            "rollback of " + p + " failed: " + f.message() + "; fix spec." + field(p)
+                                    + ".rollbackSql or the database by hand",
+                            null, null, null, true);
+                }
+                rec.attempts = Math.max(1, rec.attempts);
+                rec.nextAttemptAt = Times.format(Times.ceilSeconds(now.plus(Backoff.cooldown(f.reason(),
+                        rec.attempts))));
+                notes.add(Note.warning(f.reason(), "rollback of " + p + " attempt " + rec.attempts + " ended: "
+                        + f.message()));
+                return decision(MigrationState.Blocked, f.reason(), "rolling back " + p + ": " + f.message()
+                        + " (next attempt at " + rec.nextAttemptAt + ")", Times.parse(rec.nextAttemptAt), null,
+                        null, false);
+            }
+            Instant next = Times.parse(rec.nextAttemptAt);
+            if (next != null && now.isBefore(next)) {
+                return decision(MigrationState.Blocked, old.reason == null ? Reason.RetryBackoff : old.reason,
+                        rec.message, next, null, null, false);
+            }
+            if (obs.databaseProblem().isPresent()) {
+                Problem problem = obs.databaseProblem().get();
+                return decision(MigrationState.Blocked, problem.reason(), "rollback of " + p + " waits: "
+                        + problem.message(), null, now.plus(BLOCKED_RECHECK), null, true);
+            }
+            if (next != null) {
+                rec.nextAttemptAt = null;
+            }
+            rec.attempts++;
+            return withStep(MigrationState.Running, Reason.RollingBack,
+                    "rolling back " + p + " with its rollbackSql (attempt " + rec.attempts + ")",
+                    new Step.RunSql(p, true, PhaseSpecs.sqlPhase(spec, p).rollbackSql));
+        }
+
+        private Decision rollBackCodeDeploy(PhaseStatus rec) {
+            ApplicationSpec app = spec.application;
+            if (app == null || app.mode != DeployMode.Patch || rec.previousImage == null) {
+                markRolledBack(PhaseName.CodeDeploy, rec, app != null && app.mode == DeployMode.Observe
+                        ? "Observe mode: revert the image of Deployment " + app.deployment + " in Git yourself"
+                        : "no image to restore");
+                return null;
+            }
+            Optional<DeploymentObservation> d = obs.deployment();
+            if (d.isPresent() && d.get().containerFound() && !rec.previousImage.equals(d.get().templateImage())) {
+                return withStep(MigrationState.Running, Reason.RollingBack,
+                        "restoring image " + rec.previousImage + " on Deployment " + app.deployment,
+                        new Step.PatchImage(app.deployment, d.get().container(), rec.previousImage));
+            }
+            markRolledBack(PhaseName.CodeDeploy, rec, "image " + rec.previousImage + " restored on Deployment "
+                    + app.deployment);
+            return null;
+        }
+
+        private void markRolledBack(PhaseName p, PhaseStatus rec, String message) {
+            rec.state = PhaseState.RolledBack;
+            rec.finishedAt = Times.format(now);
+            rec.nextAttemptAt = null;
+            rec.message = message;
+            notes.add(Note.info(Reason.RolledBack, "phase " + p + " rolled back: " + message));
+        }
+
+        private Decision terminal() {
+            Reason reason = old.reason != null ? old.reason
+                    : phase == MigrationPhase.Succeeded ? Reason.Succeeded : Reason.RolledBack;
+            return decision(MigrationState.Done, reason, old.message, null, null, null,
+                    phase == MigrationPhase.Failed);
+        }
+
+        // ---------------------------------------------------------------- building decisions
+
+        private Decision withStep(MigrationState state, Reason reason, String message, Step step) {
+            return build(state, reason, message, null, now.plus(RUNNING_RECHECK), step, false);
+        }
+
+        private Decision decision(MigrationState state, Reason reason, String message, Instant waitUntil,
+                Instant recheckAt, Step step, boolean degraded) {
+            return build(state, reason, message, waitUntil, recheckAt, step, degraded);
+        }
+
+        private Decision build(MigrationState state, Reason reason, String message, Instant waitUntil,
+                Instant recheckAt, Step step, boolean degraded) {
+            List<PhaseStatus> list = new ArrayList<>();
+            for (PhaseName p : PhaseName.values()) {
+                list.add(phases.get(p));
+            }
+            return new Decision(phase, state, reason, message, Optional.ofNullable(waitUntil),
+                    Optional.ofNullable(recheckAt), List.copyOf(list), rollback, Optional.ofNullable(step), ack,
+                    degraded, List.copyOf(notes));
+        }
+
+        /** Adds an Event when a gate closes or opens, i.e. when the migration becomes or stops being held. */
+        Decision withTransitionNotes(Decision d) {
+            boolean wasHeld = old.state == MigrationState.Blocked || old.state == MigrationState.Paused;
+            boolean isHeld = d.state() == MigrationState.Blocked || d.state() == MigrationState.Paused;
+            boolean changed = old.state != d.state() || old.reason != d.reason();
+            List<Note> all = new ArrayList<>(d.notes());
+            if (isHeld && changed && all.stream().noneMatch(n -> n.reason() == d.reason())) {
+                all.add(Note.warning(d.reason(), "held: " + d.message()));
+            } else if (wasHeld && !isHeld && old.reason != null) {
+                all.add(Note.info(d.reason(), "no longer held by " + old.reason + "; now " + d.state() + ": "
+                        + d.message()));
+            }
+            return new Decision(d.phase(), d.state(), d.reason(), d.message(), d.waitUntil(), d.recheckAt(),
+                    d.phases(), d.rollback(), d.step(), d.acknowledgeStep(), d.degraded(), List.copyOf(all));
+        }
+    }
+
+    static String field(PhaseName p) {
+        return switch (p) {
+            case CompatibleSchema -> "compatibleSchema";
+            case CodeDeploy -> "application";
+            case Backfill -> "backfill";
+            case Cleanup -> "cleanup";
+        };
+    }
+}
