@@ -1,0 +1,287 @@
+package dev.phasegate.postgres;
+
+import dev.phasegate.api.PhaseName;
+import dev.phasegate.api.Reason;
+import dev.phasegate.engine.StepObservation;
+import dev.phasegate.postgres.sql.SqlScript;
+import dev.phasegate.postgres.sql.SqlScriptException;
+import dev.phasegate.postgres.sql.SqlStatement;
+import dev.phasegate.postgres.sql.StatementKind;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Runs a phase's SQL statement by statement under the database rules: one runner per database, a syntax check
+ * before anything is applied, every statement journaled in the ledger (exactly once), lock_timeout on every lock
+ * with bounded jittered retries, and cleanup of a failed concurrent index build.
+ */
+public final class SqlStepExecutor {
+
+    /** One phase's SQL (or its rollbackSql) to run for one migration. */
+    public record SqlStep(String migrationUid, String migration, PhaseName phase, boolean rollback, String sql,
+            ConnectionSettings db, SessionSettings session, LockPolicy locks) {
+        String direction() {
+            return rollback ? "rollback" : "apply";
+        }
+
+        String label() {
+            return (rollback ? "rollback of " : "") + phase;
+        }
+    }
+
+    /** Receives progress while the step runs. */
+    public interface Listener {
+        void progress(int done, int total, Reason waitingOn, String detail);
+    }
+
+    public StepObservation run(SqlStep step, Listener listener, StepControl control) {
+        SqlScript script;
+        try {
+            script = SqlScript.parse(step.sql());
+        } catch (SqlScriptException e) {
+            return failed(step, 0, Reason.InvalidSpec, e.getMessage(), false);
+        }
+        int total = script.size();
+        RunnerLock lock = null;
+        try {
+            lock = RunnerLock.tryAcquire(Sessions.open(step.db(), step.session()));
+            if (lock == null) {
+                String holder;
+                try (Connection c = Sessions.open(step.db(), step.session())) {
+                    holder = RunnerLock.holder(c);
+                }
+                return failed(step, 0, Reason.RunnerBusy, "another migration runner works on database "
+                        + step.db().describe() + " (" + holder + "); waiting for it to finish", true);
+            }
+            try (Connection c = Sessions.open(step.db(), step.session())) {
+                Ledger.ensure(c);
+                int done = countDone(c, step, script);
+                if (done < total) {
+                    Optional<String> syntax = SyntaxCheck.firstError(c, script, done);
+                    if (syntax.isPresent()) {
+                        return failed(step, done, Reason.SqlError, syntax.get() + "; nothing of it was applied",
+                                false);
+                    }
+                }
+                done = 0;
+                for (SqlStatement s : script.statements()) {
+                    if (control.stopRequested()) {
+                        return failed(step, done, control.stopReason(), step.label() + " stopped after statement "
+                                + done + "/" + total + " (" + control.stopReason() + ")", true);
+                    }
+                    listener.progress(done, total, null, step.label() + ": statement " + s.index() + "/" + total
+                            + ": " + abbreviate(s.text()));
+                    Optional<StepObservation> stop = runOne(c, step, s, total, listener, control);
+                    if (stop.isPresent()) {
+                        return stop.get();
+                    }
+                    done++;
+                }
+                return new StepObservation.Completed(step.phase(), step.rollback(), total,
+                        total + " statement(s) applied");
+            }
+        } catch (SQLException e) {
+            SqlFailure f = SqlFailure.of(e, step.db());
+            return failed(step, 0, f.reason(), f.message(), f.retryable());
+        } finally {
+            closeQuietly(lock);
+        }
+    }
+
+    private int countDone(Connection c, SqlStep step, SqlScript script) throws SQLException {
+        int done = 0;
+        for (SqlStatement s : script.statements()) {
+            Optional<Ledger.Entry> e = Ledger.find(c, key(step, s));
+            if (e.isPresent() && e.get().state() == Ledger.State.done) {
+                done++;
+            } else {
+                break;
+            }
+        }
+        return done;
+    }
+
+    /** Runs one statement unless the ledger says it ran; returns a result only when the step must end here. */
+    private Optional<StepObservation> runOne(Connection c, SqlStep step, SqlStatement s, int total,
+            Listener listener, StepControl control) throws SQLException {
+        Ledger.Key key = key(step, s);
+        Optional<Ledger.Entry> entry = Ledger.find(c, key);
+        if (entry.isPresent() && !entry.get().checksum().equals(s.checksum())) {
+            return Optional.of(failed(step, s.index() - 1, Reason.SpecChangedAfterStart, "statement " + s.index()
+                    + " of " + step.label() + " already ran with different text; restore the original SQL", false));
+        }
+        if (entry.isPresent() && entry.get().state() == Ledger.State.done) {
+            return Optional.empty();
+        }
+        if (entry.isPresent() && isIndexBuild(s) && IndexCatalog.reconcile(c, s)) {
+            // A crash after the build finished: the catalog proves it is done; only the journal was behind.
+            Ledger.markDone(c, key, step.migration(), s.checksum(), s.text());
+            return Optional.empty();
+        }
+        int retry = 0;
+        while (true) {
+            try {
+                if (s.transactional()) {
+                    runInTransaction(c, step, s, key, control);
+                } else {
+                    runOutsideTransaction(c, step, s, key, control);
+                }
+                return Optional.empty();
+            } catch (SQLException e) {
+                SqlFailure f = SqlFailure.of(e, step.db());
+                if (control.stopRequested() && SqlFailure.QUERY_CANCELED.equals(f.sqlState())) {
+                    return Optional.of(failed(step, s.index() - 1, control.stopReason(), step.label()
+                            + " cancelled during statement " + s.index() + "/" + total, true));
+                }
+                if (!SqlFailure.LOCK_NOT_AVAILABLE.equals(f.sqlState())) {
+                    return Optional.of(failed(step, s.index() - 1, f.reason(), "statement " + s.index() + "/" + total
+                            + " (" + abbreviate(s.text()) + "): " + f.message(), f.retryable()));
+                }
+                retry++;
+                if (retry > step.locks().retries()) {
+                    return Optional.of(failed(step, s.index() - 1, Reason.LockRetriesExhausted, "statement "
+                            + s.index() + "/" + total + " could not get its lock within "
+                            + step.locks().lockTimeout().toMillis() + " ms in " + retry + " tries ("
+                            + abbreviate(s.text()) + "); another session holds a conflicting lock", true));
+                }
+                Duration wait = step.locks().backoff(retry, ThreadLocalRandom.current().nextDouble());
+                listener.progress(s.index() - 1, total, Reason.RetryBackoff, "statement " + s.index() + "/" + total + " lock busy (lock_timeout "
+                        + step.locks().lockTimeout().toMillis() + " ms); retry " + retry + "/"
+                        + step.locks().retries() + " in " + wait.toMillis() + " ms");
+                if (!control.sleep(wait)) {
+                    return Optional.of(failed(step, s.index() - 1, control.stopReason(), step.label()
+                            + " stopped while waiting to retry statement " + s.index(), true));
+                }
+            }
+        }
+    }
+
+    private void runInTransaction(Connection c, SqlStep step, SqlStatement s, Ledger.Key key, StepControl control)
+            throws SQLException {
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+            control.running(st);
+            st.execute(s.text());
+            Ledger.markDone(c, key, step.migration(), s.checksum(), s.text());
+            c.commit();
+        } catch (SQLException e) {
+            rollbackQuietly(c);
+            throw e;
+        } finally {
+            control.running(null);
+            c.setAutoCommit(true);
+        }
+    }
+
+    private void runOutsideTransaction(Connection c, SqlStep step, SqlStatement s, Ledger.Key key,
+            StepControl control) throws SQLException {
+        boolean indexBuild = isIndexBuild(s);
+        if (indexBuild) {
+            IndexCatalog.dropIfInvalid(c, s);
+        }
+        Ledger.markRunning(c, key, step.migration(), s.checksum(), s.text());
+        try (Statement st = c.createStatement()) {
+            if (indexBuild) {
+                // A lock_timeout would cancel the build into an INVALID index (rule 5): the preflight,
+                // statement_timeout and the cancel path bound it instead.
+                st.execute("SET lock_timeout = 0");
+            }
+            control.running(st);
+            try {
+                st.execute(s.text());
+            } finally {
+                control.running(null);
+                if (indexBuild) {
+                    st.execute("SET lock_timeout = " + step.session().lockTimeout().toMillis());
+                }
+            }
+            Ledger.markDone(c, key, step.migration(), s.checksum(), s.text());
+        } catch (SQLException e) {
+            if (indexBuild) {
+                IndexCatalog.dropIfInvalid(c, s);
+            }
+            Ledger.forget(c, key);
+            throw e;
+        }
+    }
+
+    static boolean isIndexBuild(SqlStatement s) {
+        return s.kind() == StatementKind.CREATE_INDEX_CONCURRENTLY && s.indexName().isPresent();
+    }
+
+    private static Ledger.Key key(SqlStep step, SqlStatement s) {
+        return new Ledger.Key(step.migrationUid(), step.phase().name(), step.direction(), s.index());
+    }
+
+    private static StepObservation failed(SqlStep step, int done, Reason reason, String message, boolean retry) {
+        return new StepObservation.Failed(step.phase(), step.rollback(), done, reason, message, retry);
+    }
+
+    static String abbreviate(String sql) {
+        String oneLine = sql.replaceAll("\\s+", " ").trim();
+        return oneLine.length() <= 120 ? oneLine : oneLine.substring(0, 117) + "...";
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // the connection is broken; the server rolls the transaction back itself
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing a dead connection: the server releases the advisory lock with the session anyway
+            }
+        }
+    }
+
+    /** Catalog facts about the index a concurrent build creates, to reconcile after failures and crashes. */
+    static final class IndexCatalog {
+        private IndexCatalog() {
+        }
+
+        /** True when the statement's index exists and is valid (so the build is done). */
+        static boolean reconcile(Connection c, SqlStatement s) throws SQLException {
+            Optional<Boolean> valid = validity(c, s);
+            if (valid.isPresent() && !valid.get()) {
+                dropIfInvalid(c, s);
+                return false;
+            }
+            return valid.orElse(false);
+        }
+
+        static Optional<Boolean> validity(Connection c, SqlStatement s) throws SQLException {
+            if (s.indexName().isEmpty()) {
+                return Optional.empty();
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass(?)")) {
+                ps.setString(1, Identifiers.qualified(s.indexName().get()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getBoolean(1)) : Optional.empty();
+                }
+            }
+        }
+
+        /** Drops the statement's index if a failed build left it INVALID (it would slow every write). */
+        static void dropIfInvalid(Connection c, SqlStatement s) throws SQLException {
+            Optional<Boolean> valid = validity(c, s);
+            if (valid.isPresent() && !valid.get()) {
+                try (Statement st = c.createStatement()) {
+                    st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + Identifiers.qualified(s.indexName().get()));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.phasegate.postgres;
+
+import dev.phasegate.api.Reason;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+
+/** Lets the reconciler stop a running step: at the next safe point (pause), or at once by cancelling (abort). */
+public final class StepControl {
+    private volatile Reason stopReason;
+    private volatile Statement running;
+
+    /** Ask the step to stop before its next statement or batch. */
+    public void requestStop(Reason reason) {
+        stopReason = reason;
+    }
+
+    /** Stop now: cancel the running statement (the server cancels it, like pg_cancel_backend). */
+    public void cancelNow(Reason reason) {
+        stopReason = reason;
+        Statement s = running;
+        if (s != null) {
+            try {
+                s.cancel();
+            } catch (SQLException ignored) {
+                // the statement may have ended meanwhile; the stop flag still ends the step
+            }
+        }
+    }
+
+    public boolean stopRequested() {
+        return stopReason != null;
+    }
+
+    public Reason stopReason() {
+        return stopReason;
+    }
+
+    void running(Statement s) {
+        running = s;
+    }
+
+    /** Sleeps in small slices so that a stop request ends the wait quickly. Returns false if stopped. */
+    boolean sleep(Duration d) {
+        long end = System.nanoTime() + d.toNanos();
+        while (System.nanoTime() < end) {
+            if (stopRequested()) {
+                return false;
+            }
+            try {
+                Thread.sleep(Math.min(50, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return !stopRequested();
+    }
+}

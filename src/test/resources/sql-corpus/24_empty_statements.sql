@@ -1,0 +1,7 @@
+-- expect 2: DML, DML
+;;
+  ;
+SELECT 1;;
+;  /* nothing */ ;
+SELECT 2;
+;

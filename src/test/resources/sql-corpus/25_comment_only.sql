@@ -1,0 +1,3 @@
+-- expect 0:
+-- This migration intentionally does nothing; it keeps the version numbers contiguous.
+/* ; ; ; */
