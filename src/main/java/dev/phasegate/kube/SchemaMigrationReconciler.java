@@ -1,0 +1,237 @@
+package dev.phasegate.kube;
+
+import dev.phasegate.api.MigrationPhase;
+import dev.phasegate.api.PhaseName;
+import dev.phasegate.api.Reason;
+import dev.phasegate.api.SchemaMigration;
+import dev.phasegate.api.SchemaMigrationSpec;
+import dev.phasegate.api.SchemaMigrationStatus;
+import dev.phasegate.engine.Decision;
+import dev.phasegate.engine.DeploymentObservation;
+import dev.phasegate.engine.HealthGate;
+import dev.phasegate.engine.MigrationEngine;
+import dev.phasegate.engine.Note;
+import dev.phasegate.engine.Observations;
+import dev.phasegate.engine.StatusBuilder;
+import dev.phasegate.engine.Step;
+import dev.phasegate.engine.StepObservation;
+import dev.phasegate.postgres.ConnectionSettings;
+import dev.phasegate.postgres.LockPolicy;
+import dev.phasegate.postgres.SessionSettings;
+import dev.phasegate.postgres.SqlStepExecutor;
+import dev.phasegate.postgres.StepRunner;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+
+/**
+ * Reconciles SchemaMigrations: observe (spec, Secret, Deployment, executor) → validate → decide (pure engine) → act
+ * (start or stop a step, patch an image) → record (one status write, Events, reschedule at the next deadline).
+ * Nothing here blocks on the database: SQL runs on the step runner, which triggers a reconcile when it progresses.
+ */
+@ControllerConfiguration(name = SchemaMigrationReconciler.NAME)
+@jakarta.inject.Singleton
+public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, AutoCloseable {
+    public static final String NAME = "schemamigration";
+    private static final Logger LOG = Logger.getLogger(SchemaMigrationReconciler.class);
+    private static final String DEPLOYMENT_INDEX = "phasegate-deployment";
+
+    /** Tunables that are not part of the resource; tests shorten the lock retry base. */
+    public record Options(Duration lockRetryBase, int stepThreads) {
+        public static Options defaults() {
+            return new Options(Duration.ofSeconds(1), 4);
+        }
+    }
+
+    private final KubernetesClient client;
+    private final Clock clock;
+    private final Options options;
+    private final MigrationEngine engine = new MigrationEngine();
+    private final SqlStepExecutor sqlExecutor = new SqlStepExecutor();
+    private final SimpleInboundEventSource<SchemaMigration> stepEvents = new SimpleInboundEventSource<>("steps");
+    private final StepRunner steps;
+    private final SecretReader secrets;
+    private final EventRecorder events;
+    private InformerEventSource<Deployment, SchemaMigration> deployments;
+
+    @jakarta.inject.Inject
+    public SchemaMigrationReconciler(KubernetesClient client, Clock clock, Options options) {
+        this.client = client;
+        this.clock = clock;
+        this.options = options;
+        this.secrets = new SecretReader(client);
+        this.events = new EventRecorder(client, clock);
+        this.steps = new StepRunner(options.stepThreads(), this::trigger);
+    }
+
+    private void trigger(String key) {
+        int slash = key.indexOf('/');
+        stepEvents.propagateEvent(new ResourceID(key.substring(slash + 1), key.substring(0, slash)));
+    }
+
+    @Override
+    public List<EventSource<?, SchemaMigration>> prepareEventSources(EventSourceContext<SchemaMigration> context) {
+        context.getPrimaryCache().addIndexer(DEPLOYMENT_INDEX, m -> m.getSpec() == null
+                || m.getSpec().application == null || m.getSpec().application.deployment == null ? List.of()
+                        : List.of(m.getMetadata().getNamespace() + "/" + m.getSpec().application.deployment));
+        InformerEventSourceConfiguration<Deployment> config = InformerEventSourceConfiguration
+                .from(Deployment.class, SchemaMigration.class)
+                .withSecondaryToPrimaryMapper(d -> context.getPrimaryCache()
+                        .byIndex(DEPLOYMENT_INDEX, d.getMetadata().getNamespace() + "/" + d.getMetadata().getName())
+                        .stream().map(ResourceID::fromResource).collect(Collectors.toSet()))
+                .build();
+        deployments = new InformerEventSource<>(config, context);
+        return List.of(deployments, stepEvents);
+    }
+
+    @Override
+    public UpdateControl<SchemaMigration> reconcile(SchemaMigration m, Context<SchemaMigration> context) {
+        Instant now = clock.instant();
+        String ns = m.getMetadata().getNamespace();
+        String key = ns + "/" + m.getMetadata().getName();
+        String uid = m.getMetadata().getUid();
+        SchemaMigrationSpec spec = m.getSpec();
+        SchemaMigrationStatus old = m.getStatus();
+
+        // observe + validate
+        List<String> problems = MigrationValidator.validate(spec);
+        boolean abortAnnotation = "true".equalsIgnoreCase(annotation(m, SchemaMigration.ABORT_ANNOTATION));
+        Observations obs = Observations.none()
+                .withSpecProblems(problems)
+                .withAbortAnnotation(abortAnnotation)
+                .withStep(steps.observe(key, uid))
+                .withHealth(HealthGate.opened());
+        ConnectionSettings db = null;
+        if (problems.isEmpty()) {
+            SecretReader.Result r = secrets.read(ns, spec.database.secretRef);
+            db = r.settings();
+            obs = obs.withDatabaseProblem(r.problem());
+            if (spec.application != null) {
+                obs = obs.withDeployment(observeDeployment(ns, spec, old));
+            }
+        }
+
+        // decide
+        Decision d = engine.decide(spec, old, obs, now);
+
+        // act
+        if (d.acknowledgeStep()) {
+            steps.acknowledge(key);
+        }
+        if (spec != null && (spec.paused || spec.abort || abortAnnotation) && steps.isRunning(key)) {
+            steps.requestStop(key, spec.paused && !(spec.abort || abortAnnotation) ? Reason.Paused : Reason.Aborting);
+        }
+        ConnectionSettings database = db;
+        d.step().ifPresent(step -> act(m, key, uid, step, database));
+
+        // record
+        SchemaMigrationStatus status = StatusBuilder.build(old, d, generation(m), now, null, null);
+        for (Note note : d.notes()) {
+            events.record(m, note);
+        }
+        logTransition(key, old, status);
+        m.setStatus(status);
+        UpdateControl<SchemaMigration> control = UpdateControl.patchStatus(m);
+        Optional<Instant> next = d.nextDeadline();
+        if (next.isPresent()) {
+            Duration in = Duration.between(now, next.get());
+            control.rescheduleAfter(in.isNegative() || in.isZero() ? Duration.ofMillis(100) : in);
+        }
+        return control;
+    }
+
+    private void act(SchemaMigration m, String key, String uid, Step step, ConnectionSettings db) {
+        if (step instanceof Step.Cancel) {
+            steps.cancel(key, Reason.Aborting);
+        } else if (step instanceof Step.PatchImage p) {
+            patchImage(m.getMetadata().getNamespace(), p);
+        } else if (step instanceof Step.RunSql sql && db != null) {
+            SchemaMigrationSpec spec = m.getSpec();
+            LockPolicy locks = LockPolicy.from(spec.locks).withRetryBase(options.lockRetryBase());
+            SqlStepExecutor.SqlStep request = new SqlStepExecutor.SqlStep(uid, key, sql.phase(), sql.rollback(),
+                    sql.sql(), db, SessionSettings.forMigration(m.getMetadata().getNamespace(),
+                            m.getMetadata().getName(), locks.lockTimeout(), locks.statementTimeout()), locks);
+            StepObservation initial = new StepObservation.Running(sql.phase(), sql.rollback(), 0, 0, null,
+                    (sql.rollback() ? "rollback of " : "") + sql.phase() + ": connecting");
+            steps.submit(key, uid, initial, ctx -> sqlExecutor.run(request,
+                    (done, total, waiting, detail) -> ctx.progress().accept(new StepObservation.Running(sql.phase(),
+                            sql.rollback(), done, total, waiting, detail)),
+                    ctx.control()));
+        } else if (step instanceof Step.RunBackfill) {
+            StepObservation initial = new StepObservation.Running(PhaseName.Backfill, false, 0, 0, null, "starting");
+            steps.submit(key, uid, initial, ctx -> new StepObservation.Failed(PhaseName.Backfill, false, 0,
+                    Reason.Unsupported, "the batched backfill executor is not available in this version", false));
+        }
+    }
+
+    private void patchImage(String ns, Step.PatchImage p) {
+        try {
+            client.apps().deployments().inNamespace(ns).withName(p.deployment()).edit(dep -> {
+                dep.getSpec().getTemplate().getSpec().getContainers().stream()
+                        .filter(c -> c.getName().equals(p.container()))
+                        .forEach(c -> c.setImage(p.image()));
+                return dep;
+            });
+            LOG.infof("set image of %s/%s container %s to %s", ns, p.deployment(), p.container(), p.image());
+        } catch (KubernetesClientException e) {
+            // The next reconcile sees the old image and tries again; the status message says what we wait for.
+            LOG.warnf("could not patch Deployment %s/%s: HTTP %d", ns, p.deployment(), e.getCode());
+        }
+    }
+
+    private DeploymentObservation observeDeployment(String ns, SchemaMigrationSpec spec, SchemaMigrationStatus old) {
+        Deployment d = deployments == null ? null
+                : deployments.get(new ResourceID(spec.application.deployment, ns)).orElse(null);
+        if (d == null) {
+            d = client.apps().deployments().inNamespace(ns).withName(spec.application.deployment).get();
+        }
+        List<Pod> pods = null;
+        boolean cleanupNext = old != null && old.phase == MigrationPhase.Cleanup;
+        if (d != null && cleanupNext && d.getSpec().getSelector() != null
+                && d.getSpec().getSelector().getMatchLabels() != null) {
+            // Only before Cleanup: the one moment that needs proof no old pod runs, so pods are listed on demand.
+            Map<String, String> labels = d.getSpec().getSelector().getMatchLabels();
+            pods = client.pods().inNamespace(ns).withLabels(labels).list().getItems();
+        }
+        return DeploymentObserver.observe(d, spec.application, pods);
+    }
+
+    private static void logTransition(String key, SchemaMigrationStatus old, SchemaMigrationStatus now) {
+        if (old == null || old.phase != now.phase || old.state != now.state || old.reason != now.reason) {
+            LOG.infof("%s: %s %s %s: %s", key, now.phase, now.state, now.reason, now.message);
+        }
+    }
+
+    private static String annotation(SchemaMigration m, String name) {
+        Map<String, String> a = m.getMetadata().getAnnotations();
+        return a == null ? null : a.get(name);
+    }
+
+    private static long generation(SchemaMigration m) {
+        return m.getMetadata().getGeneration() == null ? 0 : m.getMetadata().getGeneration();
+    }
+
+    @Override
+    public void close() {
+        steps.close();
+    }
+}

@@ -1,0 +1,103 @@
+package dev.phasegate.testing;
+
+import dev.phasegate.api.SchemaMigration;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.List;
+import java.util.Map;
+
+/** Creates the objects a migration needs, and plays the Deployment controller the mock API server lacks. */
+public final class KubeFixtures {
+    private final KubernetesClient client;
+
+    public KubeFixtures(KubernetesClient client) {
+        this.client = client;
+    }
+
+    public Secret secret(String ns, String name, String jdbcUrl, String user, String password) {
+        return client.secrets().inNamespace(ns).resource(new SecretBuilder()
+                .withNewMetadata().withName(name).withNamespace(ns).endMetadata()
+                .withStringData(Map.of("jdbcUrl", jdbcUrl, "username", user, "password", password))
+                .build()).createOr(r -> r.update());
+    }
+
+    public Secret secret(String ns, String name, PostgresDatabase db) {
+        return secret(ns, name, db.jdbcUrl(), db.user(), db.password());
+    }
+
+    /** A Deployment whose rollout of image is complete (as the controller would report it). */
+    public Deployment deployment(String ns, String name, String container, String image, int replicas) {
+        Deployment d = client.apps().deployments().inNamespace(ns).resource(new DeploymentBuilder()
+                .withNewMetadata().withName(name).withNamespace(ns).endMetadata()
+                .withNewSpec().withReplicas(replicas)
+                .withNewSelector().withMatchLabels(Map.of("app", name)).endSelector()
+                .withNewTemplate().withNewMetadata().withLabels(Map.of("app", name)).endMetadata()
+                .withNewSpec().addNewContainer().withName(container).withImage(image).endContainer().endSpec()
+                .endTemplate().endSpec().build()).create();
+        return completeRollout(ns, name);
+    }
+
+    /** Changes the pod template's image, as a GitOps sync would. */
+    public Deployment setImage(String ns, String name, String container, String image) {
+        return client.apps().deployments().inNamespace(ns).withName(name).edit(d -> {
+            d.getSpec().getTemplate().getSpec().getContainers().stream()
+                    .filter(c -> c.getName().equals(container)).forEach(c -> c.setImage(image));
+            d.getMetadata().setGeneration(generation(d) + 1);
+            return d;
+        });
+    }
+
+    /** Reports the rollout as partly done: some replicas updated, old ones still there. */
+    public Deployment partialRollout(String ns, String name, int updated) {
+        Deployment d = client.apps().deployments().inNamespace(ns).withName(name).get();
+        int desired = d.getSpec().getReplicas();
+        return status(d, new DeploymentStatusBuilder().withObservedGeneration(generation(d))
+                .withReplicas(desired + updated).withUpdatedReplicas(updated).withAvailableReplicas(desired)
+                .withReadyReplicas(desired).build());
+    }
+
+    public Deployment completeRollout(String ns, String name) {
+        Deployment d = client.apps().deployments().inNamespace(ns).withName(name).get();
+        int desired = d.getSpec().getReplicas();
+        return status(d, new DeploymentStatusBuilder().withObservedGeneration(generation(d)).withReplicas(desired)
+                .withUpdatedReplicas(desired).withAvailableReplicas(desired).withReadyReplicas(desired).build());
+    }
+
+    public Deployment progressDeadlineExceeded(String ns, String name) {
+        Deployment d = client.apps().deployments().inNamespace(ns).withName(name).get();
+        int desired = d.getSpec().getReplicas();
+        DeploymentCondition c = new DeploymentCondition();
+        c.setType("Progressing");
+        c.setStatus("False");
+        c.setReason("ProgressDeadlineExceeded");
+        c.setMessage("ReplicaSet has timed out progressing.");
+        return status(d, new DeploymentStatusBuilder().withObservedGeneration(generation(d))
+                .withReplicas(desired + 1).withUpdatedReplicas(1).withAvailableReplicas(desired)
+                .withConditions(List.of(c)).build());
+    }
+
+    private Deployment status(Deployment d, DeploymentStatus s) {
+        d.setStatus(s);
+        return client.apps().deployments().inNamespace(d.getMetadata().getNamespace()).resource(d).updateStatus();
+    }
+
+    private static long generation(Deployment d) {
+        return d.getMetadata().getGeneration() == null ? 1 : d.getMetadata().getGeneration();
+    }
+
+    public SchemaMigration migration(String ns, String yaml) {
+        SchemaMigration m = client.getKubernetesSerialization().unmarshal(yaml, SchemaMigration.class);
+        m.getMetadata().setNamespace(ns);
+        return client.resources(SchemaMigration.class).inNamespace(ns).resource(m).create();
+    }
+
+    public SchemaMigration get(String ns, String name) {
+        return client.resources(SchemaMigration.class).inNamespace(ns).withName(name).get();
+    }
+}
