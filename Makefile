@@ -1,0 +1,29 @@
+# phasegate: make help lists the targets.
+MVN ?= mvn -B -q
+MIGRATION ?= examples/quickstart.yaml
+DATABASE_URL ?=
+
+.PHONY: help test unit demo crds build bench clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+test: ## all tests: unit (*Test) and integration (*IT, real PostgreSQL + Fabric8 mock API server)
+	$(MVN) verify -Dtest.includes='**/*Test.java,**/*IT.java'
+
+unit: ## fast unit tests only
+	$(MVN) test
+
+demo: ## throwaway PostgreSQL + in-process API server + operator; MIGRATION=file.yaml DATABASE_URL=jdbc:... to rehearse your own
+	$(MVN) test-compile -Dquarkus.build.skip=true
+	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.phasegate.demo.Demo \
+	  -Dexec.args="$(MIGRATION)" -Dphasegate.databaseUrl="$(DATABASE_URL)"
+
+crds: ## regenerate crds/ from the Java types
+	$(MVN) test -Dtest=CrdDriftTest -Dphasegate.updateCrds=true
+
+build: ## the operator application (target/quarkus-app)
+	$(MVN) package -DskipTests
+
+clean:
+	$(MVN) clean

@@ -1,0 +1,218 @@
+package dev.phasegate.demo;
+
+import dev.phasegate.api.MigrationPhase;
+import dev.phasegate.api.Reason;
+import dev.phasegate.api.SchemaMigration;
+import dev.phasegate.api.SchemaMigrationStatus;
+import dev.phasegate.testing.KubeFixtures;
+import dev.phasegate.testing.OperatorHarness;
+import dev.phasegate.testing.PostgresCluster;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * `make demo`: a throwaway PostgreSQL (or DATABASE_URL), the Fabric8 mock API server in-process and the operator;
+ * applies a migration, plays the Deployment's rollout, prints every transition, and exits non-zero on Failed.
+ * Test scope only: neither the emulator nor the demo ships in the operator.
+ */
+public final class Demo {
+    private static final Duration LIMIT = Duration.ofMinutes(10);
+
+    public static void main(String[] args) throws Exception {
+        quietLogs();
+        Path migrationFile = Path.of(args.length > 0 && !args[0].isBlank() ? args[0] : "examples/quickstart.yaml");
+        String databaseUrl = System.getProperty("phasegate.databaseUrl", "");
+        int code;
+        PostgresCluster throwaway = null;
+        try {
+            Target target;
+            if (databaseUrl.isBlank()) {
+                say("starting a throwaway PostgreSQL from the system binaries ...");
+                throwaway = PostgresCluster.builder().start();
+                throwaway.createDatabase("demo");
+                target = new Target(throwaway.jdbcUrl("demo"), throwaway.superuser(), throwaway.superuserPassword());
+                Path seed = seedFor(migrationFile);
+                if (seed != null) {
+                    say("seeding it with " + seed);
+                    try (Connection c = throwaway.connect("demo"); Statement s = c.createStatement()) {
+                        s.execute(Files.readString(seed));
+                    }
+                }
+            } else {
+                target = Target.parse(databaseUrl);
+                say("using the database at " + target.describe());
+                try (Connection c = DriverManager.getConnection(target.url(), target.user(), target.password())) {
+                    c.isValid(5);
+                }
+            }
+            code = run(migrationFile, target);
+        } finally {
+            if (throwaway != null) {
+                throwaway.close();
+            }
+        }
+        System.exit(code);
+    }
+
+    private static int run(Path migrationFile, Target target) throws Exception {
+        try (OperatorHarness kube = new OperatorHarness()) {
+            say("in-process Kubernetes API (Fabric8 mock server, CRUD mode) at " + kube.url());
+            kube.start();
+            KubeFixtures fx = new KubeFixtures(kube.client());
+            SchemaMigration m = kube.client().getKubernetesSerialization()
+                    .unmarshal(Files.readString(migrationFile), SchemaMigration.class);
+            String ns = Objects.requireNonNullElse(m.getMetadata().getNamespace(), "default");
+            String name = m.getMetadata().getName();
+            fx.secret(ns, m.getSpec().database.secretRef.name, target.url(), target.user(), target.password());
+            say("created Secret " + ns + "/" + m.getSpec().database.secretRef.name + " from the database URL");
+            Rollout rollout = null;
+            if (m.getSpec().application != null) {
+                var app = m.getSpec().application;
+                String container = app.container == null ? "app" : app.container;
+                String oldImage = app.image.replaceAll(":[^:/]+$", "") + ":previous";
+                fx.deployment(ns, app.deployment, container, oldImage, 3);
+                say("created Deployment " + ns + "/" + app.deployment + " running " + oldImage + " (3 replicas)");
+                rollout = new Rollout(fx, kube, ns, app.deployment, container, app.image);
+            }
+            fx.migration(ns, Files.readString(migrationFile));
+            say("applied " + migrationFile + " (SchemaMigration " + ns + "/" + name + ")");
+            System.out.printf("%n%-8s  %-16s  %-8s  %-24s  %s%n", "TIME", "PHASE", "STATE", "REASON", "MESSAGE");
+            return watch(fx, ns, name, rollout);
+        }
+    }
+
+    private static int watch(KubeFixtures fx, String ns, String name, Rollout rollout) throws InterruptedException {
+        long deadline = System.nanoTime() + LIMIT.toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            SchemaMigration m = fx.get(ns, name);
+            SchemaMigrationStatus s = m == null ? null : m.getStatus();
+            if (s != null && s.phase != null) {
+                String line = String.format("%-16s  %-8s  %-24s  %s", s.phase, s.state, s.reason,
+                        s.message == null ? "" : s.message);
+                if (!line.equals(last)) {
+                    System.out.println(LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + "  " + line);
+                    last = line;
+                }
+                if (rollout != null) {
+                    rollout.play(s);
+                }
+                if (s.phase.isTerminal()) {
+                    System.out.println();
+                    say("finished: " + s.phase + " (" + s.reason + ")");
+                    return s.phase == MigrationPhase.Failed ? 1 : 0;
+                }
+            }
+            Thread.sleep(200);
+        }
+        say("gave up after " + LIMIT.toMinutes() + " minutes");
+        return 2;
+    }
+
+    /** The quickstart's seed; another migration file gets a seed if a file named NAME-seed.sql lies beside it. */
+    private static Path seedFor(Path migration) {
+        String file = migration.getFileName().toString().replaceAll("\\.ya?ml$", "") + "-seed.sql";
+        Path seed = migration.resolveSibling(file);
+        return Files.exists(seed) ? seed : null;
+    }
+
+    /** The demo prints its own timeline; library chatter (mock server, informers) would bury it. */
+    private static void quietLogs() {
+        java.util.logging.LogManager.getLogManager().reset();
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        root.setLevel(java.util.logging.Level.SEVERE);
+        java.util.logging.ConsoleHandler h = new java.util.logging.ConsoleHandler();
+        h.setLevel(java.util.logging.Level.SEVERE);
+        root.addHandler(h);
+    }
+
+    private static void say(String s) {
+        System.out.println("demo: " + s);
+    }
+
+    /** Plays the Deployment controller: GitOps sets the image, then the rollout proceeds in two steps. */
+    private static final class Rollout {
+        private final KubeFixtures fx;
+        private final OperatorHarness kube;
+        private final String ns;
+        private final String deployment;
+        private final String container;
+        private final String image;
+        private int step;
+        private long nextAt;
+
+        Rollout(KubeFixtures fx, OperatorHarness kube, String ns, String deployment, String container, String image) {
+            this.fx = fx;
+            this.kube = kube;
+            this.ns = ns;
+            this.deployment = deployment;
+            this.container = container;
+            this.image = image;
+        }
+
+        void play(SchemaMigrationStatus s) {
+            if (s.phase != MigrationPhase.CodeDeploy || System.nanoTime() < nextAt) {
+                return;
+            }
+            Deployment d = kube.client().apps().deployments().inNamespace(ns).withName(deployment).get();
+            String current = d.getSpec().getTemplate().getSpec().getContainers().stream()
+                    .filter(c -> c.getName().equals(container)).findFirst().map(c -> c.getImage()).orElse("");
+            if (step == 0 && s.reason == Reason.WaitingForRollout) {
+                say("(GitOps) syncing image " + image + " into Deployment " + deployment);
+                fx.setImage(ns, deployment, container, image);
+                step = 1;
+            } else if (step <= 1 && image.equals(current)) {
+                say("(controller) 1 of 3 pods updated");
+                fx.partialRollout(ns, deployment, 1);
+                step = 2;
+            } else if (step == 2) {
+                say("(controller) all 3 pods updated and available; old ReplicaSet scaled to 0");
+                fx.completeRollout(ns, deployment);
+                step = 3;
+            }
+            nextAt = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        }
+    }
+
+    /** A JDBC URL with user and password in its query, split so credentials go into a Secret, not the URL. */
+    record Target(String url, String user, String password) {
+        static Target parse(String databaseUrl) {
+            int q = databaseUrl.indexOf('?');
+            String base = q < 0 ? databaseUrl : databaseUrl.substring(0, q);
+            Map<String, String> params = new LinkedHashMap<>();
+            if (q >= 0) {
+                for (String kv : databaseUrl.substring(q + 1).split("&")) {
+                    int eq = kv.indexOf('=');
+                    if (eq > 0) {
+                        params.put(kv.substring(0, eq), URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8));
+                    }
+                }
+            }
+            String user = params.remove("user");
+            String password = params.remove("password");
+            if (user == null) {
+                throw new IllegalArgumentException("DATABASE_URL needs ?user=...&password=... (jdbc:postgresql://host:"
+                        + "port/db?user=u&password=p)");
+            }
+            StringBuilder rest = new StringBuilder();
+            params.forEach((k, v) -> rest.append(rest.length() == 0 ? "?" : "&").append(k).append('=').append(v));
+            return new Target(base + rest, user, password == null ? "" : password);
+        }
+
+        String describe() {
+            return url.replaceFirst("\\?.*$", "") + " as " + user;
+        }
+    }
+}
