@@ -25,6 +25,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -48,7 +49,8 @@ import org.jboss.logging.Logger;
  * (start or stop a step, patch an image) → record (one status write, Events, reschedule at the next deadline).
  * Nothing here blocks on the database: SQL runs on the step runner, which triggers a reconcile when it progresses.
  */
-@ControllerConfiguration(name = SchemaMigrationReconciler.NAME)
+@ControllerConfiguration(name = SchemaMigrationReconciler.NAME, generationAwareEventProcessing = false,
+        informer = @Informer(onUpdateFilter = SpecOrAbortChanged.class))
 @jakarta.inject.Singleton
 public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, AutoCloseable {
     public static final String NAME = "schemamigration";

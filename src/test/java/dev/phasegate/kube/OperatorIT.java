@@ -299,6 +299,37 @@ class OperatorIT {
     }
 
     @Test
+    void abortAnnotationRollsBackWithoutEditingTheSpec() throws Exception {
+        String ns = "abortannotation";
+        sql("CREATE TABLE t_abort_annotation (id int)");
+        fx.secret(ns, "db", db);
+        fx.migration(ns, """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: annotated}
+                spec:
+                  database: {secretRef: {name: db}}
+                  compatibleSchema:
+                    sql: ALTER TABLE t_abort_annotation ADD COLUMN v2 text;
+                    rollbackSql: ALTER TABLE t_abort_annotation DROP COLUMN IF EXISTS v2;
+                  cleanup: {sql: "ALTER TABLE t_abort_annotation DROP COLUMN id;"}
+                  waits: {afterCompatibleSchema: 1h}
+                """);
+        SchemaMigrationStatus waiting = awaitStatus(ns, "annotated", st -> st.reason == Reason.WaitingPeriod);
+        assertThat(waiting.waitUntil).isNotNull();
+        assertThat(columns("t_abort_annotation")).contains("v2");
+        kube.client().resources(SchemaMigration.class).inNamespace(ns).withName("annotated").edit(m -> {
+            m.getMetadata().setAnnotations(java.util.Map.of(SchemaMigration.ABORT_ANNOTATION, "true"));
+            return m;
+        });
+        // Well inside the 30 s safety recheck: the annotation itself must trigger the reconcile.
+        SchemaMigrationStatus s = awaitStatus(ns, "annotated", st -> st.phase == MigrationPhase.RolledBack,
+                Duration.ofSeconds(10));
+        assertThat(columns("t_abort_annotation")).doesNotContain("v2").contains("id");
+        assertThat(s.rollback.causeMessage).contains("annotation");
+    }
+
+    @Test
     void invalidSpecIsReportedAndNothingRuns() throws Exception {
         String ns = "invalid";
         fx.secret(ns, "db", db);
@@ -342,8 +373,13 @@ class OperatorIT {
     }
 
     private static SchemaMigrationStatus awaitStatus(String ns, String name, Predicate<SchemaMigrationStatus> p) {
+        return awaitStatus(ns, name, p, Duration.ofSeconds(60));
+    }
+
+    private static SchemaMigrationStatus awaitStatus(String ns, String name, Predicate<SchemaMigrationStatus> p,
+            Duration atMost) {
         SchemaMigrationStatus[] last = new SchemaMigrationStatus[1];
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+        await().atMost(atMost).pollInterval(Duration.ofMillis(100))
                 .alias("status of " + ns + "/" + name)
                 .until(() -> {
                     SchemaMigration m = fx.get(ns, name);
