@@ -1,5 +1,7 @@
 # phasegate: make help lists the targets.
 MVN ?= mvn -B -q
+# Tests run without -q so that Surefire's summary (Tests run: N, Failures: ...) is printed.
+MVN_TEST ?= mvn -B -ntp
 MIGRATION ?= examples/quickstart.yaml
 DATABASE_URL ?=
 
@@ -9,10 +11,10 @@ help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 test: ## all tests: unit (*Test) and integration (*IT, real PostgreSQL + Fabric8 mock API server)
-	$(MVN) verify -Dtest.includes='**/*Test.java,**/*IT.java'
+	$(MVN_TEST) verify -Dtest.includes='**/*Test.java,**/*IT.java'
 
 unit: ## fast unit tests only
-	$(MVN) test
+	$(MVN_TEST) test
 
 demo: ## throwaway PostgreSQL + in-process API server + operator; MIGRATION=file.yaml DATABASE_URL=jdbc:... to rehearse your own
 	$(MVN) test-compile -Dquarkus.build.skip=true
