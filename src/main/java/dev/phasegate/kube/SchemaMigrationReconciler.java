@@ -207,14 +207,24 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
             d = client.apps().deployments().inNamespace(ns).withName(spec.application.deployment).get();
         }
         List<Pod> pods = null;
-        boolean cleanupNext = old != null && old.phase == MigrationPhase.Cleanup;
-        if (d != null && cleanupNext && d.getSpec().getSelector() != null
+        if (d != null && cleanupAhead(spec, old) && d.getSpec().getSelector() != null
                 && d.getSpec().getSelector().getMatchLabels() != null) {
             // Only before Cleanup: the one moment that needs proof no old pod runs, so pods are listed on demand.
             Map<String, String> labels = d.getSpec().getSelector().getMatchLabels();
             pods = client.pods().inNamespace(ns).withLabels(labels).list().getItems();
         }
         return DeploymentObserver.observe(d, spec.application, pods);
+    }
+
+    /** From the rollout until Cleanup starts: the span in which an old pod would make Cleanup unsafe. */
+    private static boolean cleanupAhead(SchemaMigrationSpec spec, SchemaMigrationStatus old) {
+        if (spec.cleanup == null || old == null || old.phase == null) {
+            return false;
+        }
+        boolean started = old.phases != null && old.phases.stream()
+                .anyMatch(p -> p.name == PhaseName.Cleanup && p.startedAt != null);
+        return !started && (old.phase == MigrationPhase.CodeDeploy || old.phase == MigrationPhase.Backfill
+                || old.phase == MigrationPhase.Cleanup);
     }
 
     private static void logTransition(String key, SchemaMigrationStatus old, SchemaMigrationStatus now) {

@@ -28,6 +28,14 @@ public final class RunnerLock implements AutoCloseable {
             if (rs.getBoolean(1)) {
                 return new RunnerLock(c);
             }
+        } catch (SQLException | RuntimeException e) {
+            // Not ours to keep: an open session would outlive the failed attempt.
+            try {
+                c.close();
+            } catch (SQLException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
         }
         c.close();
         return null;

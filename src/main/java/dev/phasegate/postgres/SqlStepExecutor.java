@@ -48,6 +48,7 @@ public final class SqlStepExecutor {
             return failed(step, 0, Reason.InvalidSpec, e.getMessage(), false);
         }
         int total = script.size();
+        int done = 0;
         RunnerLock lock = null;
         try {
             lock = RunnerLock.tryAcquire(Sessions.open(step.db(), step.session()));
@@ -61,15 +62,14 @@ public final class SqlStepExecutor {
             }
             try (Connection c = Sessions.open(step.db(), step.session())) {
                 Ledger.ensure(c);
-                int done = countDone(c, step, script);
-                if (done < total) {
-                    Optional<String> syntax = SyntaxCheck.firstError(c, script, done);
+                int journaled = countDone(c, step, script);
+                if (journaled < total) {
+                    Optional<String> syntax = SyntaxCheck.firstError(c, script, journaled);
                     if (syntax.isPresent()) {
-                        return failed(step, done, Reason.SqlError, syntax.get() + "; nothing of it was applied",
+                        return failed(step, journaled, Reason.SqlError, syntax.get() + "; nothing of it was applied",
                                 false);
                     }
                 }
-                done = 0;
                 for (SqlStatement s : script.statements()) {
                     if (control.stopRequested()) {
                         return failed(step, done, control.stopReason(), step.label() + " stopped after statement "
@@ -88,7 +88,8 @@ public final class SqlStepExecutor {
             }
         } catch (SQLException e) {
             SqlFailure f = SqlFailure.of(e, step.db());
-            return failed(step, 0, f.reason(), f.message(), f.retryable());
+            // done, not 0: the engine reads statementsDone == 0 as "nothing applied, nothing to roll back".
+            return failed(step, done, f.reason(), f.message(), f.retryable());
         } finally {
             closeQuietly(lock);
         }
@@ -124,6 +125,12 @@ public final class SqlStepExecutor {
             Ledger.markDone(c, key, step.migration(), s.checksum(), s.text());
             return Optional.empty();
         }
+        if (entry.isPresent() && s.kind() == StatementKind.DROP_INDEX_CONCURRENTLY && s.indexName().isPresent()
+                && IndexCatalog.find(c, s).isEmpty()) {
+            // A crash after the drop finished: running it again would fail on the missing index.
+            Ledger.markDone(c, key, step.migration(), s.checksum(), s.text());
+            return Optional.empty();
+        }
         int retry = 0;
         while (true) {
             try {
@@ -137,7 +144,8 @@ public final class SqlStepExecutor {
                 SqlFailure f = SqlFailure.of(e, step.db());
                 if (control.stopRequested() && SqlFailure.QUERY_CANCELED.equals(f.sqlState())) {
                     return Optional.of(failed(step, s.index() - 1, control.stopReason(), step.label()
-                            + " cancelled during statement " + s.index() + "/" + total, true));
+                            + " stopped (" + control.stopReason() + ") at statement " + s.index() + "/" + total
+                            + "; it was not applied", true));
                 }
                 if (!SqlFailure.LOCK_NOT_AVAILABLE.equals(f.sqlState())) {
                     return Optional.of(failed(step, s.index() - 1, f.reason(), "statement " + s.index() + "/" + total
@@ -192,8 +200,8 @@ public final class SqlStepExecutor {
                 // statement_timeout and the cancel path bound it instead.
                 st.execute("SET lock_timeout = 0");
             }
-            control.running(st);
             try {
+                control.running(st);
                 st.execute(s.text());
             } finally {
                 control.running(null);
@@ -203,10 +211,15 @@ public final class SqlStepExecutor {
             }
             Ledger.markDone(c, key, step.migration(), s.checksum(), s.text());
         } catch (SQLException e) {
-            if (indexBuild) {
-                IndexCatalog.dropIfInvalid(c, s);
+            // Cleanup must not replace the statement's own error, which decides reason and retry.
+            try {
+                if (indexBuild) {
+                    IndexCatalog.dropIfInvalid(c, s);
+                }
+                Ledger.forget(c, key);
+            } catch (SQLException cleanup) {
+                e.addSuppressed(cleanup);
             }
-            Ledger.forget(c, key);
             throw e;
         }
     }
@@ -251,37 +264,88 @@ public final class SqlStepExecutor {
         private IndexCatalog() {
         }
 
-        /** True when the statement's index exists and is valid (so the build is done). */
-        static boolean reconcile(Connection c, SqlStatement s) throws SQLException {
-            Optional<Boolean> valid = validity(c, s);
-            if (valid.isPresent() && !valid.get()) {
-                dropIfInvalid(c, s);
-                return false;
-            }
-            return valid.orElse(false);
+        /** An index as the catalog has it: its name as regclass prints it (quoted, schema-qualified if needed). */
+        record Found(String name, boolean valid) {
         }
 
-        static Optional<Boolean> validity(Connection c, SqlStatement s) throws SQLException {
+        /** True when the statement's index exists and is valid (so the build is done). */
+        static boolean reconcile(Connection c, SqlStatement s) throws SQLException {
+            Optional<Found> found = find(c, s);
+            if (found.isPresent() && !found.get().valid()) {
+                drop(c, found.get());
+                return false;
+            }
+            return found.isPresent();
+        }
+
+        /**
+         * The statement's index. The splitter gives names in the form to_regclass accepts (quoted parts kept
+         * quoted), so they are passed as they are. CREATE INDEX puts the index in its table's schema, which need
+         * not be on the search_path, so with a table the name is looked up there and only on that table.
+         */
+        static Optional<Found> find(Connection c, SqlStatement s) throws SQLException {
             if (s.indexName().isEmpty()) {
                 return Optional.empty();
             }
+            String index = s.indexName().get();
+            Optional<String> table = s.tableName();
+            if (table.isPresent() && !isQualified(index)) {
+                Optional<String> schema = schemaOf(c, table.get());
+                if (schema.isEmpty()) {
+                    return Optional.empty(); // no table, so no index on it
+                }
+                index = schema.get() + "." + index;
+            }
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass(?)")) {
-                ps.setString(1, Identifiers.qualified(s.indexName().get()));
+                    "SELECT i.indisvalid, i.indexrelid::regclass::text FROM pg_index i WHERE i.indexrelid = to_regclass(?)"
+                            + (table.isPresent() ? " AND i.indrelid = to_regclass(?)" : ""))) {
+                ps.setString(1, index);
+                if (table.isPresent()) {
+                    ps.setString(2, table.get());
+                }
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(rs.getBoolean(1)) : Optional.empty();
+                    return rs.next() ? Optional.of(new Found(rs.getString(2), rs.getBoolean(1))) : Optional.empty();
                 }
             }
         }
 
         /** Drops the statement's index if a failed build left it INVALID (it would slow every write). */
         static void dropIfInvalid(Connection c, SqlStatement s) throws SQLException {
-            Optional<Boolean> valid = validity(c, s);
-            if (valid.isPresent() && !valid.get()) {
-                try (Statement st = c.createStatement()) {
-                    st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + Identifiers.qualified(s.indexName().get()));
+            Optional<Found> found = find(c, s);
+            if (found.isPresent() && !found.get().valid()) {
+                drop(c, found.get());
+            }
+        }
+
+        private static void drop(Connection c, Found index) throws SQLException {
+            try (Statement st = c.createStatement()) {
+                // The name is regclass output, quoted by PostgreSQL itself.
+                st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index.name());
+            }
+        }
+
+        private static Optional<String> schemaOf(Connection c, String table) throws SQLException {
+            try (PreparedStatement ps = c.prepareStatement("SELECT quote_ident(n.nspname) FROM pg_class t"
+                    + " JOIN pg_namespace n ON n.oid = t.relnamespace WHERE t.oid = to_regclass(?)")) {
+                ps.setString(1, table);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
                 }
             }
+        }
+
+        /** A dot outside double quotes separates a schema from the name. */
+        private static boolean isQualified(String name) {
+            boolean quoted = false;
+            for (int i = 0; i < name.length(); i++) {
+                char ch = name.charAt(i);
+                if (ch == '"') {
+                    quoted = !quoted;
+                } else if (ch == '.' && !quoted) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 }

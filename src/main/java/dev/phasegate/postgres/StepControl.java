@@ -36,8 +36,17 @@ public final class StepControl {
         return stopReason;
     }
 
-    void running(Statement s) {
+    /**
+     * Registers the statement about to run, so that cancelNow can cancel it. A stop asked for before it was
+     * registered finds nothing to cancel (and a cancel that reaches an idle session is dropped by the server), so
+     * once a stop is asked no statement may start: it fails as cancelled instead.
+     */
+    void running(Statement s) throws SQLException {
         running = s;
+        if (s != null && stopRequested()) {
+            running = null;
+            throw new SQLException("stop requested before the statement started", SqlFailure.QUERY_CANCELED);
+        }
     }
 
     /** Sleeps in small slices so that a stop request ends the wait quickly. Returns false if stopped. */

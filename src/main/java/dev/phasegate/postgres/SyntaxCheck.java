@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.regex.Pattern;
 
 /**
  * Finds syntax errors before anything is applied, so a typo in statement 2 never leaves statement 1 behind.
@@ -17,10 +18,15 @@ import java.util.UUID;
  * It takes no lock on user tables. Only syntax is checked: a missing table still fails when the statement runs.
  */
 final class SyntaxCheck {
-    /** Statements PL/pgSQL would read as its own commands rather than SQL; they are left to the real run. */
+    /**
+     * Statements PL/pgSQL would read as its own commands rather than SQL (its keywords that also start SQL
+     * commands, e.g. TABLE t or DECLARE c CURSOR); they are left to the real run.
+     */
     private static final Set<String> PLPGSQL_WORDS = Set.of("EXECUTE", "PERFORM", "RAISE", "IF", "CASE", "LOOP",
             "WHILE", "FOR", "FOREACH", "EXIT", "CONTINUE", "RETURN", "GET", "OPEN", "FETCH", "MOVE", "CLOSE", "NULL",
-            "ASSERT", "COMMIT", "ROLLBACK", "CALL");
+            "ASSERT", "COMMIT", "ROLLBACK", "CALL", "TABLE", "DECLARE", "DO", "SET", "RESET");
+    /** PL/pgSQL takes INTO (except after INSERT/MERGE) as its own target: SELECT ... INTO new_table is valid SQL. */
+    private static final Pattern INTO_TARGET = Pattern.compile("(?i)(?<!\\binsert )(?<!\\bmerge )\\binto\\b");
 
     private SyntaxCheck() {
     }
@@ -61,6 +67,8 @@ final class SyntaxCheck {
 
     private static boolean checkable(SqlStatement s, String tag) {
         String first = s.normalized().split("[\\s(;]", 2)[0].toUpperCase(Locale.ROOT);
-        return !PLPGSQL_WORDS.contains(first) && !s.text().contains(tag);
+        // An empty first word is a statement starting with "(", which PL/pgSQL cannot start a command with.
+        return !first.isEmpty() && !PLPGSQL_WORDS.contains(first) && !INTO_TARGET.matcher(s.normalized()).find()
+                && !s.text().contains(tag);
     }
 }

@@ -330,6 +330,65 @@ class OperatorIT {
     }
 
     @Test
+    void operatorRestartMidStatementRunsEachStatementExactlyOnce() throws Exception {
+        String ns = "restart";
+        sql("CREATE TABLE once_counter (n int)");
+        fx.secret(ns, "db", db);
+        fx.migration(ns, """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: restart}
+                spec:
+                  database: {secretRef: {name: db}}
+                  compatibleSchema:
+                    sql: |
+                      INSERT INTO once_counter VALUES (1);
+                      SELECT pg_sleep(3);
+                      CREATE TABLE after_restart (id int);
+                  waits: {afterCompatibleSchema: 2s}
+                  cleanup: {sql: "INSERT INTO once_counter VALUES (2);"}
+                """);
+        awaitStatus(ns, "restart", st -> st.message != null && st.message.contains("pg_sleep"));
+        kube.stop();
+        assertThat(count("SELECT count(*) FROM once_counter")).isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(3)%'"
+                + " AND state = 'active'")).as("the stopped operator cancelled its statement").isZero();
+        kube.start();
+        SchemaMigrationStatus s = awaitStatus(ns, "restart", st -> st.phase == MigrationPhase.Succeeded);
+        assertThat(count("SELECT count(*) FROM once_counter WHERE n = 1")).as("statement 1 ran once").isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM once_counter WHERE n = 2")).isEqualTo(1);
+        assertThat(columns("after_restart")).contains("id");
+        assertThat(phase(s, PhaseName.CompatibleSchema).statementsDone).isEqualTo(3);
+    }
+
+    @Test
+    void cleanupWaitsWhileAnOldPodStillRuns() throws Exception {
+        String ns = "oldpods";
+        sql("CREATE TABLE t_oldpods (id int, legacy int)");
+        fx.secret(ns, "db", db);
+        fx.deployment(ns, "shop", "shop", "shop:1", 1);
+        fx.pod(ns, "shop-old-abc", "shop", "shop", "shop:1");
+        fx.migration(ns, """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: oldpods}
+                spec:
+                  database: {secretRef: {name: db}}
+                  application: {deployment: shop, image: "shop:2"}
+                  cleanup: {sql: "ALTER TABLE t_oldpods DROP COLUMN legacy;"}
+                """);
+        awaitStatus(ns, "oldpods", st -> st.reason == Reason.WaitingForRollout);
+        fx.setImage(ns, "shop", "shop", "shop:2");
+        fx.completeRollout(ns, "shop");
+        SchemaMigrationStatus s = awaitStatus(ns, "oldpods", st -> st.reason == Reason.OldPodsRemaining);
+        assertThat(s.message).contains("1 pod", "shop:2");
+        assertThat(columns("t_oldpods")).contains("legacy");
+        kube.client().pods().inNamespace(ns).withName("shop-old-abc").delete();
+        awaitStatus(ns, "oldpods", st -> st.phase == MigrationPhase.Succeeded);
+        assertThat(columns("t_oldpods")).doesNotContain("legacy");
+    }
+
+    @Test
     void invalidSpecIsReportedAndNothingRuns() throws Exception {
         String ns = "invalid";
         fx.secret(ns, "db", db);
@@ -404,6 +463,13 @@ class OperatorIT {
     private static void sql(String statement) throws SQLException {
         try (Connection c = db.connect(); Statement s = c.createStatement()) {
             s.execute(statement);
+        }
+    }
+
+    private static long count(String query) throws SQLException {
+        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(query)) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 

@@ -91,6 +91,14 @@ public final class KubeFixtures {
         return d.getMetadata().getGeneration() == null ? 1 : d.getMetadata().getGeneration();
     }
 
+    /** A pod of the Deployment (same labels) running image, e.g. an old pod still terminating. */
+    public void pod(String ns, String name, String app, String container, String image) {
+        client.pods().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.PodBuilder()
+                .withNewMetadata().withName(name).withNamespace(ns).withLabels(Map.of("app", app)).endMetadata()
+                .withNewSpec().addNewContainer().withName(container).withImage(image).endContainer().endSpec()
+                .build()).create();
+    }
+
     public SchemaMigration migration(String ns, String yaml) {
         SchemaMigration m = client.getKubernetesSerialization().unmarshal(yaml, SchemaMigration.class);
         m.getMetadata().setNamespace(ns);
