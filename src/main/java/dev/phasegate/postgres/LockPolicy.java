@@ -21,6 +21,11 @@ public record LockPolicy(Duration lockTimeout, Duration statementTimeout, int re
                 maxBlockedQueries, maxBlockedWait);
     }
 
+    public LockPolicy withMaxBlockedWait(Duration wait) {
+        return new LockPolicy(lockTimeout, statementTimeout, retries, retryBase, retryCap, indexBuildMaxWait,
+                maxBlockedQueries, wait);
+    }
+
     /** Jittered exponential backoff: base doubling to the cap, then a random point in its upper half. */
     public Duration backoff(int retry, double random) {
         long base = retryBase.toMillis() << Math.min(Math.max(retry - 1, 0), 20);

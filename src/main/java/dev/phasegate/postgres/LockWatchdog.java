@@ -1,0 +1,169 @@
+package dev.phasegate.postgres;
+
+import dev.phasegate.api.Reason;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+
+/**
+ * Watches, from a second connection, the whole tree of sessions queued behind one of our statements (directly or
+ * behind another waiter, as SELECTs queue behind an ALTER that queues behind our CIC) and cancels our statement when
+ * the tree holds maxBlockedQueries sessions or its oldest waiter has waited maxBlockedWait (rule 6). For a concurrent
+ * index build it also bounds the time spent waiting for old snapshots or writers (rule 5) and reports who it waits on.
+ */
+public final class LockWatchdog implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(LockWatchdog.class);
+    static final Duration POLL = Duration.ofMillis(100);
+    private static final ScheduledExecutorService TIMER = Executors.newScheduledThreadPool(1, r -> {
+        Thread t = new Thread(r, "phasegate-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /**
+     * Sessions waiting behind $1 (our backend), followed through waiters of waiters. Only ungranted locks are
+     * examined, so pg_blocking_pids runs for waiting sessions alone; UNION stops at cycles.
+     */
+    static final String TREE_QUERY = """
+            WITH RECURSIVE waiting AS (
+              SELECT pid, min(waitstart) AS waitstart FROM pg_locks WHERE NOT granted GROUP BY pid
+            ), edges AS (
+              SELECT w.pid, unnest(pg_blocking_pids(w.pid)) AS blocker FROM waiting w
+            ), tree AS (
+              SELECT pid FROM edges WHERE blocker = $1
+              UNION
+              SELECT e.pid FROM edges e JOIN tree t ON e.blocker = t.pid
+            )
+            SELECT count(*)::int,
+                   coalesce((extract(epoch FROM max(clock_timestamp() - w.waitstart)) * 1000)::bigint, 0),
+                   (SELECT p.phase FROM pg_stat_progress_create_index p WHERE p.pid = $1),
+                   (SELECT p.current_locker_pid FROM pg_stat_progress_create_index p WHERE p.pid = $1),
+                   (SELECT left(coalesce(a.application_name, '') || ' ' || coalesce(a.state, '') || ' since '
+                           || coalesce(to_char(a.xact_start, 'HH24:MI:SS'), 'unknown'), 200)
+                      FROM pg_stat_activity a, pg_stat_progress_create_index p
+                     WHERE p.pid = $1 AND a.pid = p.current_locker_pid)
+            FROM tree t LEFT JOIN waiting w USING (pid)""".replace("$1", "?::int");
+
+    private static final int PARAMETERS = (int) TREE_QUERY.chars().filter(c -> c == '?').count();
+
+    /** Why the watchdog cancelled our statement. */
+    public record Breach(Reason reason, String message) {
+    }
+
+    private final Connection watcher;
+    private final int target;
+    private final LockPolicy policy;
+    private final boolean indexBuild;
+    private final Consumer<String> report;
+    private final Runnable cancel;
+    private final AtomicReference<Breach> breach = new AtomicReference<>();
+    private final ScheduledFuture<?> task;
+    private long indexWaitSinceNanos = -1;
+    private String lastReport = "";
+
+    private LockWatchdog(Connection watcher, int target, LockPolicy policy, boolean indexBuild,
+            Consumer<String> report, Runnable cancel) {
+        this.watcher = watcher;
+        this.target = target;
+        this.policy = policy;
+        this.indexBuild = indexBuild;
+        this.report = report;
+        this.cancel = cancel;
+        this.task = TIMER.scheduleWithFixedDelay(this::poll, POLL.toMillis(), POLL.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Starts watching backend targetPid. report receives a line whenever what we wait on changes (for status);
+     * cancel is called once on a breach and must cancel our statement.
+     */
+    public static LockWatchdog watch(Connection watcher, int targetPid, LockPolicy policy, boolean indexBuild,
+            Consumer<String> report, Runnable cancel) {
+        return new LockWatchdog(watcher, targetPid, policy, indexBuild, report, cancel);
+    }
+
+    /** What tripped the watchdog, if it did. */
+    public Optional<Breach> breach() {
+        return Optional.ofNullable(breach.get());
+    }
+
+    private void poll() {
+        if (breach.get() != null) {
+            return;
+        }
+        try (PreparedStatement ps = watcher.prepareStatement(TREE_QUERY)) {
+            for (int i = 1; i <= PARAMETERS; i++) {
+                ps.setInt(i, target);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long locker = rs.getLong(4);
+                evaluate(rs.getInt(1), rs.getLong(2), rs.getString(3), rs.wasNull() ? null : locker, rs.getString(5));
+            }
+        } catch (SQLException | RuntimeException e) {
+            // A watchdog that cannot see must not let the statement run blind: treat it as a breach.
+            trip(new Breach(Reason.ProbeFailed, "lock watchdog lost its view of the database ("
+                    + (e instanceof SQLException se ? SqlFailure.serverText(se) : e.toString())
+                    + "); cancelled our statement to be safe"));
+        }
+    }
+
+    private void evaluate(int blocked, long oldestWaitMs, String indexPhase, Long locker, String lockerInfo) {
+        if (blocked >= policy.maxBlockedQueries() || (blocked > 0
+                && oldestWaitMs >= policy.maxBlockedWait().toMillis())) {
+            trip(new Breach(Reason.BlockedQueries, blocked + " session(s) queued behind our statement, the oldest for "
+                    + oldestWaitMs + " ms (limits: " + policy.maxBlockedQueries() + " sessions, "
+                    + policy.maxBlockedWait().toMillis() + " ms); cancelled it so they can go on"));
+            return;
+        }
+        if (indexBuild && indexPhase != null && indexPhase.startsWith("waiting for")) {
+            long now = System.nanoTime();
+            if (indexWaitSinceNanos < 0) {
+                indexWaitSinceNanos = now;
+            }
+            Duration waited = Duration.ofNanos(now - indexWaitSinceNanos);
+            String who = locker == null || locker == 0 ? "" : " on pid " + locker
+                    + (lockerInfo == null ? "" : " (" + lockerInfo.trim() + ")");
+            if (waited.compareTo(policy.indexBuildMaxWait()) >= 0) {
+                trip(new Breach(Reason.IndexBuildWaitExceeded, "CREATE INDEX CONCURRENTLY waited " + waited.toSeconds()
+                        + " s in phase '" + indexPhase + "'" + who + " (indexBuildMaxWait "
+                        + policy.indexBuildMaxWait().toSeconds() + " s); cancelled and cleaned up"));
+                return;
+            }
+            say("index build " + indexPhase + who);
+        } else {
+            indexWaitSinceNanos = -1;
+            if (blocked > 0) {
+                say(blocked + " session(s) waiting behind our statement, oldest " + oldestWaitMs + " ms");
+            }
+        }
+    }
+
+    private void say(String line) {
+        if (!line.equals(lastReport)) {
+            lastReport = line;
+            report.accept(line);
+        }
+    }
+
+    private void trip(Breach b) {
+        if (breach.compareAndSet(null, b)) {
+            LOG.warnf("watchdog: %s", b.message());
+            cancel.run();
+        }
+    }
+
+    @Override
+    public void close() {
+        task.cancel(false);
+    }
+}
