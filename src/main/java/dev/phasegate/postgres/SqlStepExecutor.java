@@ -48,6 +48,7 @@ public final class SqlStepExecutor {
             return failed(step, 0, Reason.InvalidSpec, e.getMessage(), false);
         }
         int total = script.size();
+        int journaled = 0;
         int done = 0;
         RunnerLock lock = null;
         try {
@@ -62,7 +63,7 @@ public final class SqlStepExecutor {
             }
             try (Connection c = Sessions.open(step.db(), step.session())) {
                 Ledger.ensure(c);
-                int journaled = countDone(c, step, script);
+                journaled = countDone(c, step, script);
                 if (journaled < total) {
                     Optional<String> syntax = SyntaxCheck.firstError(c, script, journaled);
                     if (syntax.isPresent()) {
@@ -88,8 +89,8 @@ public final class SqlStepExecutor {
             }
         } catch (SQLException e) {
             SqlFailure f = SqlFailure.of(e, step.db());
-            // done, not 0: the engine reads statementsDone == 0 as "nothing applied, nothing to roll back".
-            return failed(step, done, f.reason(), f.message(), f.retryable());
+            // Not 0: the engine reads statementsDone == 0 as "nothing applied, nothing to roll back".
+            return failed(step, Math.max(done, journaled), f.reason(), f.message(), f.retryable());
         } finally {
             closeQuietly(lock);
         }
@@ -118,6 +119,14 @@ public final class SqlStepExecutor {
                     + " of " + step.label() + " already ran with different text; restore the original SQL", false));
         }
         if (entry.isPresent() && entry.get().state() == Ledger.State.done) {
+            if (s.kind() == StatementKind.SESSION_SETTING) {
+                // SET search_path etc. live in the session, not the database: this run's new session needs it
+                // again before the statements after it.
+                try (Statement st = c.createStatement()) {
+                    st.execute(s.text());
+                }
+                restoreBounds(c);
+            }
             return Optional.empty();
         }
         if (entry.isPresent() && isIndexBuild(s) && IndexCatalog.reconcile(c, s)) {
@@ -138,6 +147,9 @@ public final class SqlStepExecutor {
                     runInTransaction(c, step, s, key, control);
                 } else {
                     runOutsideTransaction(c, step, s, key, control);
+                }
+                if (s.kind() == StatementKind.SESSION_SETTING) {
+                    restoreBounds(c);
                 }
                 return Optional.empty();
             } catch (SQLException e) {
@@ -224,6 +236,18 @@ public final class SqlStepExecutor {
         }
     }
 
+    /**
+     * A SET in the script must not unbound our session (rule 1: lock_timeout never 0): RESET brings back the
+     * values of the startup packet, so the bounds of spec.locks always win over the script's.
+     */
+    private static void restoreBounds(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("RESET lock_timeout");
+            st.execute("RESET statement_timeout");
+            st.execute("RESET idle_in_transaction_session_timeout");
+        }
+    }
+
     static boolean isIndexBuild(SqlStatement s) {
         return s.kind() == StatementKind.CREATE_INDEX_CONCURRENTLY && s.indexName().isPresent();
     }
@@ -296,9 +320,9 @@ public final class SqlStepExecutor {
                 }
                 index = schema.get() + "." + index;
             }
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT i.indisvalid, i.indexrelid::regclass::text FROM pg_index i WHERE i.indexrelid = to_regclass(?)"
-                            + (table.isPresent() ? " AND i.indrelid = to_regclass(?)" : ""))) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT i.indisvalid, i.indexrelid::regclass::text"
+                    + " FROM pg_index i WHERE i.indexrelid = to_regclass(?)"
+                    + (table.isPresent() ? " AND i.indrelid = to_regclass(?)" : ""))) {
                 ps.setString(1, index);
                 if (table.isPresent()) {
                     ps.setString(2, table.get());
