@@ -61,7 +61,9 @@ public final class SqlStepExecutor {
                 return failed(step, 0, Reason.RunnerBusy, "another migration runner works on database "
                         + step.db().describe() + " (" + holder + "); waiting for it to finish", true);
             }
-            try (Connection c = Sessions.open(step.db(), step.session())) {
+            try (Connection c = Sessions.open(step.db(), step.session());
+                    Connection watcher = Sessions.open(step.db(), watcherSession(step.session()))) {
+                int pid = backendPid(c);
                 Ledger.ensure(c);
                 journaled = countDone(c, step, script);
                 if (journaled < total) {
@@ -78,7 +80,8 @@ public final class SqlStepExecutor {
                     }
                     listener.progress(done, total, null, step.label() + ": statement " + s.index() + "/" + total
                             + ": " + abbreviate(s.text()));
-                    Optional<StepObservation> stop = runOne(c, step, s, total, listener, control);
+                    Optional<StepObservation> stop = runOne(c, new Watch(watcher, pid), step, s, total, listener,
+                            control);
                     if (stop.isPresent()) {
                         return stop.get();
                     }
@@ -110,7 +113,7 @@ public final class SqlStepExecutor {
     }
 
     /** Runs one statement unless the ledger says it ran; returns a result only when the step must end here. */
-    private Optional<StepObservation> runOne(Connection c, SqlStep step, SqlStatement s, int total,
+    private Optional<StepObservation> runOne(Connection c, Watch watch, SqlStep step, SqlStatement s, int total,
             Listener listener, StepControl control) throws SQLException {
         Ledger.Key key = key(step, s);
         Optional<Ledger.Entry> entry = Ledger.find(c, key);
@@ -141,17 +144,32 @@ public final class SqlStepExecutor {
             return Optional.empty();
         }
         int retry = 0;
+        String where = "statement " + s.index() + "/" + total;
         while (true) {
+            Optional<LockWatchdog.Breach> breach = Optional.empty();
             try {
-                if (s.transactional()) {
-                    runInTransaction(c, step, s, key, control);
-                } else {
-                    runOutsideTransaction(c, step, s, key, control);
+                try (LockWatchdog dog = LockWatchdog.watch(watch.connection(), watch.pid(), step.locks(),
+                        isIndexBuild(s), line -> listener.progress(s.index() - 1, total, null, where + ": " + line),
+                        control::cancelRunning)) {
+                    try {
+                        if (s.transactional()) {
+                            runInTransaction(c, step, s, key, control);
+                        } else {
+                            runOutsideTransaction(c, step, s, key, control);
+                        }
+                    } catch (SQLException e) {
+                        breach = dog.breach();
+                        if (breach.isEmpty() || control.stopRequested()) {
+                            throw e;
+                        }
+                    }
                 }
-                if (s.kind() == StatementKind.SESSION_SETTING) {
-                    restoreBounds(c);
+                if (breach.isEmpty()) {
+                    if (s.kind() == StatementKind.SESSION_SETTING) {
+                        restoreBounds(c);
+                    }
+                    return Optional.empty();
                 }
-                return Optional.empty();
             } catch (SQLException e) {
                 SqlFailure f = SqlFailure.of(e, step.db());
                 if (control.stopRequested() && SqlFailure.QUERY_CANCELED.equals(f.sqlState())) {
@@ -160,25 +178,44 @@ public final class SqlStepExecutor {
                             + "; it was not applied", true));
                 }
                 if (!SqlFailure.LOCK_NOT_AVAILABLE.equals(f.sqlState())) {
-                    return Optional.of(failed(step, s.index() - 1, f.reason(), "statement " + s.index() + "/" + total
+                    return Optional.of(failed(step, s.index() - 1, f.reason(), where
                             + " (" + abbreviate(s.text()) + "): " + f.message(), f.retryable()));
                 }
-                retry++;
-                if (retry > step.locks().retries()) {
-                    return Optional.of(failed(step, s.index() - 1, Reason.LockRetriesExhausted, "statement "
-                            + s.index() + "/" + total + " could not get its lock within "
-                            + step.locks().lockTimeout().toMillis() + " ms in " + retry + " tries ("
-                            + abbreviate(s.text()) + "); another session holds a conflicting lock", true));
-                }
-                Duration wait = step.locks().backoff(retry, ThreadLocalRandom.current().nextDouble());
-                listener.progress(s.index() - 1, total, Reason.RetryBackoff, "statement " + s.index() + "/" + total + " lock busy (lock_timeout "
-                        + step.locks().lockTimeout().toMillis() + " ms); retry " + retry + "/"
-                        + step.locks().retries() + " in " + wait.toMillis() + " ms");
-                if (!control.sleep(wait)) {
-                    return Optional.of(failed(step, s.index() - 1, control.stopReason(), step.label()
-                            + " stopped while waiting to retry statement " + s.index(), true));
-                }
             }
+            // A lock timeout or a watchdog cancel: the statement did not apply; back off, then try again.
+            retry++;
+            String why = breach.map(LockWatchdog.Breach::message).orElse("lock busy (lock_timeout "
+                    + step.locks().lockTimeout().toMillis() + " ms)");
+            if (retry > step.locks().retries()) {
+                Reason reason = breach.map(LockWatchdog.Breach::reason).orElse(Reason.LockRetriesExhausted);
+                return Optional.of(failed(step, s.index() - 1, reason, where + " (" + abbreviate(s.text())
+                        + ") gave up after " + retry + " tries: " + why, true));
+            }
+            Duration wait = step.locks().backoff(retry, ThreadLocalRandom.current().nextDouble());
+            listener.progress(s.index() - 1, total, breach.isPresent() ? breach.get().reason() : Reason.RetryBackoff,
+                    where + ": " + why + "; retry " + retry + "/" + step.locks().retries() + " in " + wait.toMillis()
+                            + " ms");
+            if (!control.sleep(wait)) {
+                return Optional.of(failed(step, s.index() - 1, control.stopReason(), step.label()
+                        + " stopped while waiting to retry statement " + s.index(), true));
+            }
+        }
+    }
+
+    /** The watchdog's connection and the backend it watches. */
+    private record Watch(Connection connection, int pid) {
+    }
+
+    /** The watchdog's own session: short bounds, so a slow catalog never stalls it for long. */
+    private static SessionSettings watcherSession(SessionSettings s) {
+        return new SessionSettings(s.applicationName(), Duration.ofMillis(200), Duration.ofSeconds(5),
+                Duration.ofSeconds(5));
+    }
+
+    private static int backendPid(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            return rs.getInt(1);
         }
     }
 

@@ -28,6 +28,18 @@ public final class StepControl {
         }
     }
 
+    /** Cancels the running statement only (the watchdog's breach): the step decides whether to retry. */
+    void cancelRunning() {
+        Statement s = running;
+        if (s != null) {
+            try {
+                s.cancel();
+            } catch (SQLException ignored) {
+                // the statement ended meanwhile: nothing left to protect the queue from
+            }
+        }
+    }
+
     public boolean stopRequested() {
         return stopReason != null;
     }

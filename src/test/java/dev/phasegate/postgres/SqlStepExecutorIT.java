@@ -124,11 +124,11 @@ class SqlStepExecutorIT {
             await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() ->
                     count("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'"
                             + " AND state = 'active'") == 1);
-            // Every session of ours (the runner-lock session and the worker) is named for the migration.
+            // Every session of ours (runner lock, worker, lock watchdog) is named for the migration.
             // (The test's own connections are named phasegate-test; a just-closed one may still be listed.)
             assertThat(strings("SELECT application_name FROM pg_stat_activity WHERE datname = current_database()"
                     + " AND backend_type = 'client backend' AND application_name <> 'phasegate-test'"))
-                    .hasSize(2).containsOnly("phasegate/shop/watched");
+                    .hasSize(3).containsOnly("phasegate/shop/watched");
             // The runner-lock session sits idle in autocommit, holding no snapshot a CIC would wait for.
             assertThat(strings("SELECT a.state || ' ' || (a.backend_xmin IS NULL) FROM pg_locks l"
                     + " JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"))
