@@ -23,6 +23,7 @@ demo: ## throwaway PostgreSQL + in-process API server + operator; MIGRATION=file
 
 crds: ## regenerate crds/ from the Java types
 	$(MVN) test -Dtest=CrdDriftTest -Dphasegate.updateCrds=true
+	cp crds/schemamigrations.phasegate.dev-v1.yml helm/phasegate/crds/
 
 build: ## the operator application (target/quarkus-app)
 	$(MVN) package -DskipTests
