@@ -49,6 +49,7 @@ public final class MigrationEngine {
         private MigrationPhase phase;
         private RollbackStatus rollback;
         private boolean ack;
+        private boolean abortRequested;
 
         Round(SchemaMigrationSpec spec, SchemaMigrationStatus old, Observations obs, Instant now) {
             this.spec = spec;
@@ -76,7 +77,12 @@ public final class MigrationEngine {
 
         Decision run() {
             boolean abort = spec.abort || obs.abortAnnotation();
-            if (phase.isTerminal() && !(abort && phase == MigrationPhase.Failed && rollback == null)) {
+            abortRequested = abort;
+            // A failure may have rolled back its own phase (rollback.cause is that failure); an abort afterwards still
+            // rolls back the phases before it. Only a failed abort (cause Aborting) is final.
+            boolean abortAfterFailure = abort && phase == MigrationPhase.Failed
+                    && (rollback == null || rollback.cause != Reason.Aborting);
+            if (phase.isTerminal() && !abortAfterFailure) {
                 return terminal();
             }
             if (!obs.specProblems().isEmpty()) {
@@ -85,7 +91,7 @@ public final class MigrationEngine {
                         null, null, null, true);
             }
             if (phase.isTerminal()) {
-                if (abort && phase == MigrationPhase.Failed && rollback == null) {
+                if (abortAfterFailure) {
                     return beginRollback(Reason.Aborting, "abort requested after failure", startedPhasesNewestFirst());
                 }
                 return terminal();
@@ -186,7 +192,12 @@ public final class MigrationEngine {
         private Decision startGate(PhaseName p, PhaseStatus rec) {
             Instant notBefore = Times.parse(rec.notBefore);
             if (notBefore != null && now.isBefore(notBefore)) {
-                PhaseName prev = PhaseName.values()[Math.max(0, p.ordinal() - 1)];
+                // A skipped phase passes the wait of the phase before it on (carryWait): name that one.
+                int i = Math.max(0, p.ordinal() - 1);
+                while (i > 0 && phases.get(PhaseName.values()[i]).state == PhaseState.Skipped) {
+                    i--;
+                }
+                PhaseName prev = PhaseName.values()[i];
                 return decision(MigrationState.Waiting, Reason.WaitingPeriod,
                         p + " waits until " + Times.format(notBefore) + ": minimum wait of "
                                 + Durations.format(PhaseSpecs.waitAfter(spec, prev)) + " after " + prev,
@@ -272,9 +283,8 @@ public final class MigrationEngine {
             }
             Instant nextAttempt = Times.parse(rec.nextAttemptAt);
             if (nextAttempt != null && now.isBefore(nextAttempt)) {
-                Reason reason = old.reason != null && old.state == MigrationState.Blocked ? old.reason
-                        : Reason.RetryBackoff;
-                return decision(MigrationState.Blocked, reason, rec.message, nextAttempt, null, null, false);
+                return decision(MigrationState.Blocked, coolDownReason(nextAttempt), rec.message, nextAttempt, null,
+                        null, false);
             }
             Decision gate = attemptGate(p, rec);
             if (gate != null) {
@@ -294,6 +304,16 @@ public final class MigrationEngine {
             return withStep(MigrationState.Running, Reason.Executing,
                     p + ": running its SQL (attempt " + rec.attempts + ")",
                     new Step.RunSql(p, false, sql.sql));
+        }
+
+        /**
+         * The failure's reason while its cool-down runs, as long as status still shows that cool-down; after something
+         * else was shown in between (a spec edit, an invalid spec) the failure's reason is gone, so RetryBackoff.
+         */
+        private Reason coolDownReason(Instant nextAttempt) {
+            boolean sameCoolDown = old.state == MigrationState.Blocked && old.reason != null
+                    && nextAttempt.equals(Times.parse(old.waitUntil));
+            return sameCoolDown ? old.reason : Reason.RetryBackoff;
         }
 
         private Decision complete(PhaseName p, PhaseStatus rec, String detail) {
@@ -317,8 +337,9 @@ public final class MigrationEngine {
             rec.message = f.message();
             if (f.retryable()) {
                 Duration cool = Backoff.cooldown(f.reason(), rec.attempts);
-                Instant next = now.plus(cool);
-                rec.nextAttemptAt = Times.format(Times.ceilSeconds(next));
+                // Rounded up so a cool-down is never shortened; a zero one (pause, abort) is due at once, so it is
+                // rounded down instead, or a fractional now would show a second of RetryBackoff.
+                rec.nextAttemptAt = Times.format(cool.isZero() ? now : Times.ceilSeconds(now.plus(cool)));
                 if (f.reason() == Reason.Paused || f.reason() == Reason.Aborting) {
                     return forward();
                 }
@@ -380,8 +401,7 @@ public final class MigrationEngine {
                 return complete(PhaseName.CodeDeploy, rec, "Deployment " + app.deployment + " runs " + image
                         + " on all " + d.desiredReplicas() + " replica(s)");
             }
-            String progress = d.updatedReplicas() + "/" + d.desiredReplicas() + " updated, " + d.availableReplicas()
-                    + "/" + d.desiredReplicas() + " available, " + d.oldReplicas() + " old replica(s) left";
+            String progress = progress(d);
             if (d.progressDeadlineExceeded()) {
                 return decision(MigrationState.Blocked, Reason.ProgressDeadlineExceeded,
                         "rollout of Deployment " + app.deployment + " exceeded its progressDeadlineSeconds (" + progress
@@ -391,6 +411,11 @@ public final class MigrationEngine {
             return decision(MigrationState.Running, Reason.RolloutInProgress,
                     "rollout of Deployment " + app.deployment + " to " + image + ": " + progress, null,
                     now.plus(RUNNING_RECHECK), null, false);
+        }
+
+        private static String progress(DeploymentObservation d) {
+            return d.updatedReplicas() + "/" + d.desiredReplicas() + " updated, " + d.availableReplicas() + "/"
+                    + d.desiredReplicas() + " available, " + d.oldReplicas() + " old replica(s) left";
         }
 
         private String expectedImage() {
@@ -469,6 +494,12 @@ public final class MigrationEngine {
                 }
             }
             boolean failure = rollback.cause != Reason.Aborting;
+            if (failure && abortRequested) {
+                // Abort came while the failed phase was being rolled back: go on with the rest now, since a Failed
+                // status would not be reconciled again until the next event.
+                return beginRollback(Reason.Aborting, "abort requested after failure (" + rollback.causeMessage + ")",
+                        startedPhasesNewestFirst());
+            }
             phase = failure ? MigrationPhase.Failed : MigrationPhase.RolledBack;
             notes.add(failure ? Note.warning(rollback.cause, "migration failed and the failed phase was rolled back: "
                     + rollback.causeMessage) : Note.info(Reason.RolledBack, "rollback finished: " + rollback.phases));
@@ -535,18 +566,24 @@ public final class MigrationEngine {
             }
             Instant next = Times.parse(rec.nextAttemptAt);
             if (next != null && now.isBefore(next)) {
-                return decision(MigrationState.Blocked, old.reason == null ? Reason.RetryBackoff : old.reason,
-                        rec.message, next, null, null, false);
+                return decision(MigrationState.Blocked, coolDownReason(next), rec.message, next, null, null, false);
             }
             if (obs.databaseProblem().isPresent()) {
                 Problem problem = obs.databaseProblem().get();
                 return decision(MigrationState.Blocked, problem.reason(), "rollback of " + p + " waits: "
                         + problem.message(), null, now.plus(BLOCKED_RECHECK), null, true);
             }
-            if (next != null) {
-                rec.nextAttemptAt = null;
+            // Rollback SQL takes the same locks as any DDL: the incident's lock queue would form just the same.
+            if (!obs.health().open()) {
+                return decision(MigrationState.Blocked, obs.health().reason(), "health gate closed before the rollback"
+                        + " of " + p + ": " + obs.health().message(), null, now.plus(HEALTH_RECHECK), null, false);
             }
-            rec.attempts++;
+            // Counted like forward attempts: the first, and one after each cool-down; re-issuing the step while the
+            // executor has not picked it up yet is the same attempt.
+            if (next != null || rec.attempts == 0) {
+                rec.attempts++;
+            }
+            rec.nextAttemptAt = null;
             return withStep(MigrationState.Running, Reason.RollingBack,
                     "rolling back " + p + " with its rollbackSql (attempt " + rec.attempts + ")",
                     new Step.RunSql(p, true, PhaseSpecs.sqlPhase(spec, p).rollbackSql));
@@ -561,10 +598,30 @@ public final class MigrationEngine {
                 return null;
             }
             Optional<DeploymentObservation> d = obs.deployment();
-            if (d.isPresent() && d.get().containerFound() && !rec.previousImage.equals(d.get().templateImage())) {
+            if (d.isEmpty() || !d.get().containerFound()) {
+                markRolledBack(PhaseName.CodeDeploy, rec, "Deployment " + app.deployment + " (or its container) not"
+                        + " found, so image " + rec.previousImage + " was not restored");
+                return null;
+            }
+            DeploymentObservation dep = d.get();
+            if (!rec.previousImage.equals(dep.templateImage())) {
                 return withStep(MigrationState.Running, Reason.RollingBack,
                         "restoring image " + rec.previousImage + " on Deployment " + app.deployment,
-                        new Step.PatchImage(app.deployment, d.get().container(), rec.previousImage));
+                        new Step.PatchImage(app.deployment, dep.container(), rec.previousImage));
+            }
+            // Older phases (CompatibleSchema) may drop what the new code uses: wait until none of it runs.
+            if (!dep.rolloutComplete()) {
+                String progress = progress(dep);
+                if (dep.progressDeadlineExceeded()) {
+                    return decision(MigrationState.Blocked, Reason.ProgressDeadlineExceeded,
+                            "rollout of Deployment " + app.deployment + " back to " + rec.previousImage
+                                    + " exceeded its progressDeadlineSeconds (" + progress + ")",
+                            null, now.plus(BLOCKED_RECHECK), null, true);
+                }
+                return decision(MigrationState.Running, Reason.RollingBack,
+                        "waiting for Deployment " + app.deployment + " to roll back to " + rec.previousImage + " ("
+                                + progress + ") before rolling back older phases",
+                        null, now.plus(RUNNING_RECHECK), null, false);
             }
             markRolledBack(PhaseName.CodeDeploy, rec, "image " + rec.previousImage + " restored on Deployment "
                     + app.deployment);

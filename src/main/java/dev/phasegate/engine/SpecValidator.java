@@ -147,8 +147,8 @@ public final class SpecValidator {
         duration(problems, "spec.locks.indexBuildMaxWait", l.indexBuildMaxWait, true);
         duration(problems, "spec.locks.maxBlockedWait", l.maxBlockedWait, true);
         positive(problems, "spec.locks.maxBlockedQueries", l.maxBlockedQueries);
-        if (l.retries != null && l.retries < 0) {
-            problems.add("spec.locks.retries must be 0 or more");
+        if (l.retries != null && (l.retries < 0 || l.retries > 100)) {
+            problems.add("spec.locks.retries must be from 0 to 100 (got " + l.retries + ")");
         }
         if (Durations.isValid(nz(l.lockTimeout)) && Durations.isValid(nz(l.statementTimeout))
                 && Durations.parse(l.lockTimeout).compareTo(Durations.parse(l.statementTimeout)) >= 0) {
