@@ -19,6 +19,6 @@ public class OperatorBeans {
     @Singleton
     SchemaMigrationReconciler.Options options(
             @ConfigProperty(name = "phasegate.step-threads", defaultValue = "4") int threads) {
-        return new SchemaMigrationReconciler.Options(Duration.ofSeconds(1), threads);
+        return new SchemaMigrationReconciler.Options(Duration.ofSeconds(1), threads, Duration.ofSeconds(5));
     }
 }

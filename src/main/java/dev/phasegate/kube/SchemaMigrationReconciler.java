@@ -1,6 +1,9 @@
 package dev.phasegate.kube;
 
+import dev.phasegate.api.HealthSpec;
+import dev.phasegate.api.HealthStatus;
 import dev.phasegate.api.MigrationPhase;
+import dev.phasegate.api.ReplicaSpec;
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.Reason;
 import dev.phasegate.api.SchemaMigration;
@@ -16,6 +19,7 @@ import dev.phasegate.engine.StatusBuilder;
 import dev.phasegate.engine.Step;
 import dev.phasegate.engine.StepObservation;
 import dev.phasegate.postgres.ConnectionSettings;
+import dev.phasegate.postgres.HealthMonitor;
 import dev.phasegate.postgres.LockPolicy;
 import dev.phasegate.postgres.SessionSettings;
 import dev.phasegate.postgres.SqlStepExecutor;
@@ -38,6 +42,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -58,9 +63,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
     private static final String DEPLOYMENT_INDEX = "phasegate-deployment";
 
     /** Tunables that are not part of the resource; tests shorten the lock retry base. */
-    public record Options(Duration lockRetryBase, int stepThreads) {
+    public record Options(Duration lockRetryBase, int stepThreads, Duration healthInterval) {
         public static Options defaults() {
-            return new Options(Duration.ofSeconds(1), 4);
+            return new Options(Duration.ofSeconds(1), 4, Duration.ofSeconds(5));
         }
     }
 
@@ -71,6 +76,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
     private final SqlStepExecutor sqlExecutor = new SqlStepExecutor();
     private final SimpleInboundEventSource<SchemaMigration> stepEvents = new SimpleInboundEventSource<>("steps");
     private final StepRunner steps;
+    private final HealthMonitor health;
     private final SecretReader secrets;
     private final EventRecorder events;
     private InformerEventSource<Deployment, SchemaMigration> deployments;
@@ -83,6 +89,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
         this.secrets = new SecretReader(client);
         this.events = new EventRecorder(client, clock);
         this.steps = new StepRunner(options.stepThreads(), this::trigger);
+        this.health = new HealthMonitor(HealthMonitor.Options.defaults().withInterval(options.healthInterval())
+                .withClock(clock), this::trigger);
     }
 
     private void trigger(String key) {
@@ -120,9 +128,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
         Observations obs = Observations.none()
                 .withSpecProblems(problems)
                 .withAbortAnnotation(abortAnnotation)
-                .withStep(steps.observe(key, uid))
-                .withHealth(HealthGate.opened());
+                .withStep(steps.observe(key, uid));
         ConnectionSettings db = null;
+        boolean terminal = old != null && old.phase != null && old.phase.isTerminal();
         if (problems.isEmpty()) {
             SecretReader.Result r = secrets.read(ns, spec.database.secretRef);
             db = r.settings();
@@ -130,6 +138,13 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
             if (spec.application != null) {
                 obs = obs.withDeployment(observeDeployment(ns, spec, old));
             }
+        }
+        if (db != null && !terminal) {
+            watchHealth(key, ns, spec, db);
+            obs = obs.withHealth(health.gate(key));
+        } else {
+            health.forget(key);
+            obs = obs.withHealth(HealthGate.closed(Reason.ProbeFailed, "the database is not reachable yet"));
         }
 
         // decide
@@ -139,14 +154,20 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
         if (d.acknowledgeStep()) {
             steps.acknowledge(key);
         }
-        if (spec != null && (spec.paused || spec.abort || abortAnnotation) && steps.isRunning(key)) {
+        // Pause and abort stop forward work at the next safe point; a rollback in progress must go on.
+        boolean forwardRunning = obs.step() instanceof StepObservation.Running r && !r.rollback();
+        if (spec != null && forwardRunning && (spec.paused || spec.abort || abortAnnotation)) {
             steps.requestStop(key, spec.paused && !(spec.abort || abortAnnotation) ? Reason.Paused : Reason.Aborting);
         }
         ConnectionSettings database = db;
         d.step().ifPresent(step -> act(m, key, uid, step, database));
 
         // record
-        SchemaMigrationStatus status = StatusBuilder.build(old, d, generation(m), now, null, null);
+        HealthStatus healthStatus = health.latest(key).map(HealthMonitor.Observed::toStatus).orElse(null);
+        if (d.phase().isTerminal()) {
+            health.forget(key);
+        }
+        SchemaMigrationStatus status = StatusBuilder.build(old, d, generation(m), now, null, healthStatus);
         for (Note note : d.notes()) {
             events.record(m, note);
         }
@@ -171,7 +192,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
             LockPolicy locks = LockPolicy.from(spec.locks).withRetryBase(options.lockRetryBase());
             SqlStepExecutor.SqlStep request = new SqlStepExecutor.SqlStep(uid, key, sql.phase(), sql.rollback(),
                     sql.sql(), db, SessionSettings.forMigration(m.getMetadata().getNamespace(),
-                            m.getMetadata().getName(), locks.lockTimeout(), locks.statementTimeout()), locks);
+                            m.getMetadata().getName(), locks.lockTimeout(), locks.statementTimeout()), locks,
+                    spec.health == null ? new HealthSpec() : spec.health);
             StepObservation initial = new StepObservation.Running(sql.phase(), sql.rollback(), 0, 0, null,
                     (sql.rollback() ? "rollback of " : "") + sql.phase() + ": connecting");
             steps.submit(key, uid, initial, ctx -> sqlExecutor.run(request,
@@ -183,6 +205,22 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
             steps.submit(key, uid, initial, ctx -> new StepObservation.Failed(PhaseName.Backfill, false, 0,
                     Reason.Unsupported, "the batched backfill executor is not available in this version", false));
         }
+    }
+
+    /** Keeps the background health probe of this migration pointed at its database, replicas and tables. */
+    private void watchHealth(String key, String ns, SchemaMigrationSpec spec, ConnectionSettings db) {
+        List<HealthMonitor.Replica> replicas = new ArrayList<>();
+        for (ReplicaSpec r : spec.database.replicas == null ? List.<ReplicaSpec>of() : spec.database.replicas) {
+            SecretReader.Result read = secrets.read(ns, r.secretRef);
+            if (read.settings() != null) {
+                replicas.add(new HealthMonitor.Replica(r.name != null ? r.name : r.secretRef.name, read.settings()));
+            } else {
+                LOG.warnf("%s: replica %s not probed: %s", key, r.secretRef.name, read.problem().message());
+            }
+        }
+        HealthTargets targets = HealthTargets.of(spec);
+        health.watch(key, new HealthMonitor.Target(db, replicas, targets.tables(),
+                spec.health == null ? new HealthSpec() : spec.health, targets.databaseWide()));
     }
 
     private void patchImage(String ns, Step.PatchImage p) {
@@ -245,5 +283,6 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
     @Override
     public void close() {
         steps.close();
+        health.close();
     }
 }

@@ -1,6 +1,7 @@
 package dev.phasegate.postgres;
 
 import dev.phasegate.api.HealthSpec;
+import dev.phasegate.api.Reason;
 import dev.phasegate.api.HealthStatus;
 import dev.phasegate.engine.HealthGate;
 import dev.phasegate.engine.HealthPolicy;
@@ -149,7 +150,8 @@ public final class HealthMonitor implements AutoCloseable {
     }
 
     /** One completed check: the plan it ran for, and a snapshot or a failure. */
-    private record Result(Plan plan, Instant checkedAt, Optional<HealthSnapshot> snapshot, Optional<String> failure) {
+    private record Result(Plan plan, Instant checkedAt, Optional<HealthSnapshot> snapshot, Optional<String> failure,
+            Reason failureReason) {
     }
 
     /** The last completed check and the breach it left; replaced as a whole so readers see a consistent pair. */
@@ -346,7 +348,7 @@ public final class HealthMonitor implements AutoCloseable {
             // Never let an exception end the periodic task: that would freeze the last verdict.
             LOG.errorf("health check of %s failed unexpectedly: %s", w.key, e.toString());
             record(w, new Result(w.plan, options.clock().instant(), Optional.empty(),
-                    Optional.of("internal error: " + e.getClass().getSimpleName())));
+                    Optional.of("internal error: " + e.getClass().getSimpleName()), Reason.ProbeFailed));
         } finally {
             w.probing.unlock();
         }
@@ -368,7 +370,11 @@ public final class HealthMonitor implements AutoCloseable {
         try {
             snapshot = use(plan.primary(), c -> probe.probe(c, options.ourPrefix(), plan.tables()));
         } catch (SQLException e) {
-            return new Result(plan, attempted, Optional.empty(), Optional.of(describe(e, plan.primary())));
+            // Credentials and reachability are what a person must fix, so they keep their own reason.
+            Reason reason = SqlFailure.of(e, plan.primary()).reason();
+            return new Result(plan, attempted, Optional.empty(), Optional.of(describe(e, plan.primary())),
+                    reason == Reason.AuthenticationFailed || reason == Reason.DatabaseUnavailable ? reason
+                            : Reason.ProbeFailed);
         }
         List<ReplicaLag> direct = new ArrayList<>();
         for (Replica r : plan.replicas()) {
@@ -378,7 +384,8 @@ public final class HealthMonitor implements AutoCloseable {
                 direct.add(ReplicaLag.failed(r.name(), describe(e, r.settings())));
             }
         }
-        return new Result(plan, snapshot.checkedAt(), Optional.of(snapshot.withReplicas(direct)), Optional.empty());
+        return new Result(plan, snapshot.checkedAt(), Optional.of(snapshot.withReplicas(direct)), Optional.empty(),
+                null);
     }
 
     private <T> T use(ConnectionSettings db, Use<T> work) throws SQLException {
@@ -435,8 +442,9 @@ public final class HealthMonitor implements AutoCloseable {
             return new Observed(Optional.empty(), pending, Optional.empty(), since, breach);
         }
         if (r.failure().isPresent()) {
-            return new Observed(Optional.empty(), HealthPolicy.probeFailed(r.failure().get()), Optional.empty(),
-                    r.checkedAt(), breach);
+            HealthGate failed = r.failureReason() == Reason.ProbeFailed ? HealthPolicy.probeFailed(r.failure().get())
+                    : HealthGate.closed(r.failureReason(), "health probe: " + r.failure().get());
+            return new Observed(Optional.empty(), failed, Optional.empty(), r.checkedAt(), breach);
         }
         HealthSnapshot s = r.snapshot().get();
         Assessment a = HealthPolicy.assess(s, plan.thresholds(), plan.databaseWide());

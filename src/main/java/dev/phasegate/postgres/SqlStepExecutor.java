@@ -1,7 +1,11 @@
 package dev.phasegate.postgres;
 
+import dev.phasegate.api.HealthSpec;
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.Reason;
+import dev.phasegate.engine.HealthGate;
+import dev.phasegate.engine.HealthPolicy;
+import dev.phasegate.engine.HealthSnapshot;
 import dev.phasegate.engine.StepObservation;
 import dev.phasegate.postgres.sql.SqlScript;
 import dev.phasegate.postgres.sql.SqlScriptException;
@@ -25,7 +29,7 @@ public final class SqlStepExecutor {
 
     /** One phase's SQL (or its rollbackSql) to run for one migration. */
     public record SqlStep(String migrationUid, String migration, PhaseName phase, boolean rollback, String sql,
-            ConnectionSettings db, SessionSettings session, LockPolicy locks) {
+            ConnectionSettings db, SessionSettings session, LockPolicy locks, HealthSpec health) {
         String direction() {
             return rollback ? "rollback" : "apply";
         }
@@ -143,8 +147,13 @@ public final class SqlStepExecutor {
             Ledger.markDone(c, key, step.migration(), s.checksum(), s.text());
             return Optional.empty();
         }
-        int retry = 0;
         String where = "statement " + s.index() + "/" + total;
+        Optional<HealthGate> closed = preflight(watch.connection(), step, s);
+        if (closed.isPresent()) {
+            return Optional.of(failed(step, s.index() - 1, closed.get().reason(), "preflight before " + where + " ("
+                    + abbreviate(s.text()) + "): " + closed.get().message() + "; it did not start", true));
+        }
+        int retry = 0;
         while (true) {
             Optional<LockWatchdog.Breach> breach = Optional.empty();
             try {
@@ -200,6 +209,22 @@ public final class SqlStepExecutor {
                         + " stopped while waiting to retry statement " + s.index(), true));
             }
         }
+    }
+
+    /**
+     * Rule 4: a fresh health check right before each schema-changing statement. A concurrent index build waits for
+     * every older snapshot in the database, so its check is database-wide; others look at their own tables.
+     */
+    private static Optional<HealthGate> preflight(Connection watcher, SqlStep step, SqlStatement s)
+            throws SQLException {
+        if (step.health() == null || s.kind() == StatementKind.DML || s.kind() == StatementKind.SESSION_SETTING) {
+            return Optional.empty();
+        }
+        boolean databaseWide = s.kind() == StatementKind.CREATE_INDEX_CONCURRENTLY
+                || s.kind() == StatementKind.REINDEX_CONCURRENTLY;
+        HealthSnapshot snapshot = new HealthProbe().probe(watcher, "phasegate/", s.lockTargets());
+        HealthGate gate = HealthPolicy.evaluate(snapshot, step.health(), databaseWide);
+        return gate.open() ? Optional.empty() : Optional.of(gate);
     }
 
     /** The watchdog's connection and the backend it watches. */

@@ -113,7 +113,7 @@ class OperatorIT {
             assertThat(c.status).isEqualTo("True");
         });
         assertThat(reasons(ns)).contains("Starting", "Succeeded");
-        assertNoPhasegateSessionsLeft();
+        assertNoSessionsLeftOf("phasegate/happy/orders-status-v2");
     }
 
     @Test
@@ -157,8 +157,14 @@ class OperatorIT {
             fx.migration(ns, simple("dbdown", "db", "CREATE TABLE t_dbdown (id int);"));
             SchemaMigrationStatus s = awaitStatus(ns, "dbdown", st -> st.reason == Reason.DatabaseUnavailable);
             assertThat(s.state).isEqualTo(MigrationState.Blocked);
-            assertThat(s.message).contains("127.0.0.1:" + pg.port());
-            assertThat(s.waitUntil).as("a retry is scheduled").isNotNull();
+            assertThat(s.message).contains("127.0.0.1:" + pg.port()).doesNotContain(pg.superuserPassword());
+            pg.start();
+            awaitStatus(ns, "dbdown", st -> st.phase == MigrationPhase.Succeeded);
+            try (Connection c = pg.connect("app"); Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT to_regclass('t_dbdown') IS NOT NULL")) {
+                rs.next();
+                assertThat(rs.getBoolean(1)).as("applied once the database is back").isTrue();
+            }
         }
     }
 
@@ -494,11 +500,11 @@ class OperatorIT {
         }
     }
 
-    private static void assertNoPhasegateSessionsLeft() {
+    private static void assertNoSessionsLeftOf(String applicationName) {
         await().atMost(Duration.ofSeconds(10)).until(() -> {
             try (Connection c = db.connect(); Statement s = c.createStatement();
                     ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity"
-                            + " WHERE application_name LIKE 'phasegate/%'")) {
+                            + " WHERE application_name = '" + applicationName + "'")) {
                 rs.next();
                 return rs.getInt(1) == 0;
             }

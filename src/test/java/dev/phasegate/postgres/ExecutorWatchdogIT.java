@@ -53,7 +53,8 @@ class ExecutorWatchdogIT {
         long start = System.nanoTime();
         StepObservation result = new SqlStepExecutor().run(new SqlStepExecutor.SqlStep("uid-wd", "shop/wd",
                 PhaseName.CompatibleSchema, false, sql, new ConnectionSettings(db.jdbcUrl(), db.user(), db.password()),
-                SessionSettings.forMigration("shop", "wd", policy.lockTimeout(), policy.statementTimeout()), policy),
+                SessionSettings.forMigration("shop", "wd", policy.lockTimeout(), policy.statementTimeout()), policy,
+                null),
                 (done, total, waiting, detail) -> details.add(waiting + " " + detail), new StepControl());
         long tookMs = (System.nanoTime() - start) / 1_000_000;
         appRunning.set(false);

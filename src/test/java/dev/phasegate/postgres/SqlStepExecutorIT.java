@@ -3,6 +3,7 @@ package dev.phasegate.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.phasegate.api.HealthSpec;
 import dev.phasegate.api.LocksSpec;
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.Reason;
@@ -245,7 +246,8 @@ class SqlStepExecutorIT {
         LockPolicy locks = locks(2, Duration.ofMillis(50));
         SqlStep rollback = new SqlStep("uid-semantic", "semantic", PhaseName.CompatibleSchema, true,
                 "DROP TABLE IF EXISTS sm_three; DROP TABLE sm_one", connection(),
-                SessionSettings.forMigration(NS, "semantic", locks.lockTimeout(), locks.statementTimeout()), locks);
+                SessionSettings.forMigration(NS, "semantic", locks.lockTimeout(), locks.statementTimeout()), locks,
+                null);
         assertThat(executor.run(rollback, new Progress(), new StepControl()))
                 .isInstanceOfSatisfying(StepObservation.Completed.class, c -> assertThat(c.rollback()).isTrue());
         assertThat(count("SELECT count(*) FROM pg_class WHERE relname = 'sm_one'")).isZero();
@@ -624,7 +626,8 @@ class SqlStepExecutorIT {
 
     private static SqlStep step(String name, String sql, LockPolicy locks, ConnectionSettings db) {
         return new SqlStep("uid-" + name, name, PhaseName.CompatibleSchema, false, sql, db,
-                SessionSettings.forMigration(NS, name, locks.lockTimeout(), locks.statementTimeout()), locks);
+                SessionSettings.forMigration(NS, name, locks.lockTimeout(), locks.statementTimeout()), locks,
+                new HealthSpec());
     }
 
     private static LockPolicy locks(int retries, Duration retryBase) {

@@ -60,7 +60,8 @@ public final class OperatorHarness implements AutoCloseable {
     }
 
     public OperatorHarness start() {
-        return start(Clock.systemUTC(), new SchemaMigrationReconciler.Options(Duration.ofMillis(100), 4));
+        return start(Clock.systemUTC(), new SchemaMigrationReconciler.Options(Duration.ofMillis(100), 4,
+                Duration.ofSeconds(1)));
     }
 
     public void stop() {
