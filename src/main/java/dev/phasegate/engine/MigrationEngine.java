@@ -226,6 +226,11 @@ public final class MigrationEngine {
                 return decision(MigrationState.Blocked, problem.reason(), problem.message(), null,
                         now.plus(BLOCKED_RECHECK), null, true);
             }
+            if (usesDatabase && obs.health().pending()) {
+                return decision(MigrationState.Waiting, Reason.Starting,
+                        p + " waits for the first database health check", null, now.plus(Duration.ofSeconds(1)),
+                        null, false);
+            }
             if (usesDatabase && !obs.health().open()) {
                 return decision(MigrationState.Blocked, obs.health().reason(),
                         "health gate closed before " + p + ": " + obs.health().message(), null,

@@ -1,5 +1,7 @@
 package dev.phasegate.kube;
 
+import dev.phasegate.api.BackfillSpec;
+import dev.phasegate.api.BackfillStatus;
 import dev.phasegate.api.HealthSpec;
 import dev.phasegate.api.HealthStatus;
 import dev.phasegate.api.MigrationPhase;
@@ -18,6 +20,7 @@ import dev.phasegate.engine.Observations;
 import dev.phasegate.engine.StatusBuilder;
 import dev.phasegate.engine.Step;
 import dev.phasegate.engine.StepObservation;
+import dev.phasegate.postgres.Backfiller;
 import dev.phasegate.postgres.ConnectionSettings;
 import dev.phasegate.postgres.HealthMonitor;
 import dev.phasegate.postgres.LockPolicy;
@@ -46,6 +49,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -76,6 +80,10 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
     private final SqlStepExecutor sqlExecutor = new SqlStepExecutor();
     private final SimpleInboundEventSource<SchemaMigration> stepEvents = new SimpleInboundEventSource<>("steps");
     private final StepRunner steps;
+    private final Backfiller backfiller = new Backfiller();
+    /** Latest backfill progress and spec per migration key, shared with the running backfill. */
+    private final Map<String, BackfillStatus> backfillProgress = new ConcurrentHashMap<>();
+    private final Map<String, BackfillSpec> backfillSpecs = new ConcurrentHashMap<>();
     private final HealthMonitor health;
     private final SecretReader secrets;
     private final EventRecorder events;
@@ -147,6 +155,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
             obs = obs.withHealth(HealthGate.closed(Reason.ProbeFailed, "the database is not reachable yet"));
         }
 
+        if (spec != null && spec.backfill != null) {
+            // Batch settings edited in the spec reach a running backfill at its next batch.
+            backfillSpecs.computeIfPresent(key, (k, v) -> spec.backfill);
+        }
+
         // decide
         Decision d = engine.decide(spec, old, obs, now);
 
@@ -167,7 +180,13 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
         if (d.phase().isTerminal()) {
             health.forget(key);
         }
-        SchemaMigrationStatus status = StatusBuilder.build(old, d, generation(m), now, null, healthStatus);
+        BackfillStatus backfillStatus = backfillProgress.get(key);
+        if (d.acknowledgeStep()) {
+            backfillProgress.remove(key);
+            backfillSpecs.remove(key);
+        }
+        SchemaMigrationStatus status = StatusBuilder.build(old, d, generation(m), now, backfillStatus,
+                healthStatus);
         for (Note note : d.notes()) {
             events.record(m, note);
         }
@@ -200,10 +219,20 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
                     (done, total, waiting, detail) -> ctx.progress().accept(new StepObservation.Running(sql.phase(),
                             sql.rollback(), done, total, waiting, detail)),
                     ctx.control()));
-        } else if (step instanceof Step.RunBackfill) {
-            StepObservation initial = new StepObservation.Running(PhaseName.Backfill, false, 0, 0, null, "starting");
-            steps.submit(key, uid, initial, ctx -> new StepObservation.Failed(PhaseName.Backfill, false, 0,
-                    Reason.Unsupported, "the batched backfill executor is not available in this version", false));
+        } else if (step instanceof Step.RunBackfill && db != null) {
+            SchemaMigrationSpec spec = m.getSpec();
+            LockPolicy locks = LockPolicy.from(spec.locks).withRetryBase(options.lockRetryBase());
+            backfillSpecs.put(key, spec.backfill);
+            Backfiller.BackfillRequest request = new Backfiller.BackfillRequest(uid, key,
+                    () -> backfillSpecs.getOrDefault(key, spec.backfill), db,
+                    SessionSettings.forMigration(m.getMetadata().getNamespace(), m.getMetadata().getName(),
+                            locks.lockTimeout(), locks.statementTimeout()), locks);
+            StepObservation initial = new StepObservation.Running(PhaseName.Backfill, false, 0, 0, null,
+                    "backfill of " + spec.backfill.table + ": checking the table and key");
+            steps.submit(key, uid, initial, ctx -> backfiller.run(request, (running, progress) -> {
+                backfillProgress.put(key, progress);
+                ctx.progress().accept(running);
+            }, ctx.control(), () -> health.gate(key)));
         }
     }
 

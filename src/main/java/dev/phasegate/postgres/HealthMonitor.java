@@ -436,7 +436,7 @@ public final class HealthMonitor implements AutoCloseable {
         Result r = state.result();
         Optional<Breach> breach = state.breach();
         if (r == null || !r.plan().sameProbe(plan)) {
-            HealthGate pending = HealthPolicy.probeFailed("the first health check"
+            HealthGate pending = HealthGate.pending("the first health check"
                     + (r == null ? "" : " of the changed tables or databases") + " has not completed yet");
             Instant since = r == null ? watchedSince : r.checkedAt();
             return new Observed(Optional.empty(), pending, Optional.empty(), since, breach);

@@ -395,6 +395,38 @@ class OperatorIT {
     }
 
     @Test
+    void backfillMigratesEveryRowBetweenExpandAndContract() throws Exception {
+        String ns = "backfill";
+        sql("CREATE TABLE t_backfill (id bigint PRIMARY KEY, status int NOT NULL)");
+        sql("INSERT INTO t_backfill SELECT g, g % 5 FROM generate_series(1, 20000) g");
+        fx.secret(ns, "db", db);
+        fx.migration(ns, """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: backfill}
+                spec:
+                  database: {secretRef: {name: db}}
+                  compatibleSchema:
+                    sql: ALTER TABLE t_backfill ADD COLUMN status_v2 text;
+                  backfill:
+                    table: t_backfill
+                    keyColumn: id
+                    set: "status_v2 = 's' || status"
+                    where: "status_v2 IS NULL"
+                    batchSize: 1000
+                  cleanup:
+                    sql: ALTER TABLE t_backfill DROP COLUMN status;
+                """);
+        SchemaMigrationStatus s = awaitStatus(ns, "backfill", st -> st.phase == MigrationPhase.Succeeded);
+        assertThat(count("SELECT count(*) FROM t_backfill WHERE status_v2 IS NULL")).isZero();
+        assertThat(count("SELECT count(*) FROM t_backfill WHERE status_v2 = 's' || (id % 5)")).isEqualTo(20000);
+        assertThat(columns("t_backfill")).doesNotContain("status");
+        assertThat(phase(s, PhaseName.Backfill).state).isEqualTo(PhaseState.Succeeded);
+        assertThat(s.backfill).isNotNull();
+        assertThat(s.backfill.rowsDone).isEqualTo(20000L);
+    }
+
+    @Test
     void invalidSpecIsReportedAndNothingRuns() throws Exception {
         String ns = "invalid";
         fx.secret(ns, "db", db);
