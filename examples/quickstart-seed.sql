@@ -5,3 +5,4 @@ CREATE TABLE IF NOT EXISTS orders (
   total   numeric(10,2) NOT NULL DEFAULT 0
 );
 INSERT INTO orders (status, total) SELECT g % 4, g * 1.5 FROM generate_series(1, 10000) g;
+ANALYZE orders;

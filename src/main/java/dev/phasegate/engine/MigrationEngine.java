@@ -419,6 +419,11 @@ public final class MigrationEngine {
         }
 
         private static String progress(DeploymentObservation d) {
+            if (d.observedGeneration() < d.generation()) {
+                // The counts below would describe the previous spec; say what is actually awaited.
+                return "the Deployment controller has not yet observed generation " + d.generation() + " (it reports "
+                        + d.observedGeneration() + ")";
+            }
             return d.updatedReplicas() + "/" + d.desiredReplicas() + " updated, " + d.availableReplicas() + "/"
                     + d.desiredReplicas() + " available, " + d.oldReplicas() + " old replica(s) left";
         }

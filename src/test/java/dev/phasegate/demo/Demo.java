@@ -32,6 +32,11 @@ public final class Demo {
 
     public static void main(String[] args) throws Exception {
         quietLogs();
+        System.exit(execute(args));
+    }
+
+    /** Runs the demo and returns its exit code: 0 when the migration ends Succeeded or RolledBack, else non-zero. */
+    public static int execute(String[] args) throws Exception {
         Path migrationFile = Path.of(args.length > 0 && !args[0].isBlank() ? args[0] : "examples/quickstart.yaml");
         String databaseUrl = System.getProperty("phasegate.databaseUrl", "");
         int code;
@@ -63,7 +68,7 @@ public final class Demo {
                 throwaway.close();
             }
         }
-        System.exit(code);
+        return code;
     }
 
     private static int run(Path migrationFile, Target target) throws Exception {
