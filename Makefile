@@ -6,6 +6,7 @@ MIGRATION ?= examples/quickstart.yaml
 DATABASE_URL ?=
 
 .PHONY: help test unit demo crds build bench clean
+BENCHES ?= ProbeLatencyBench BackfillBench IncidentReplayBench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -20,6 +21,12 @@ demo: ## throwaway PostgreSQL + in-process API server + operator; MIGRATION=file
 	$(MVN) test-compile -Dquarkus.build.skip=true
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.phasegate.demo.Demo \
 	  -Dexec.args="$(MIGRATION)" -Dphasegate.databaseUrl="$(DATABASE_URL)"
+
+bench: ## benchmarks on a local throwaway PostgreSQL (minutes; results in docs/benchmarks.md)
+	$(MVN) test-compile -Dquarkus.build.skip=true
+	for b in $(BENCHES); do \
+	  $(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.phasegate.bench.$$b || exit 1; \
+	done
 
 crds: ## regenerate crds/ from the Java types
 	$(MVN) test -Dtest=CrdDriftTest -Dphasegate.updateCrds=true
