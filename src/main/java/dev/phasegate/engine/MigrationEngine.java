@@ -92,7 +92,7 @@ public final class MigrationEngine {
             }
             if (phase.isTerminal()) {
                 if (abortAfterFailure) {
-                    return beginRollback(Reason.Aborting, "abort requested after failure", startedPhasesNewestFirst());
+                    return abort();
                 }
                 return terminal();
             }
@@ -446,8 +446,25 @@ public final class MigrationEngine {
                 ack = true;
                 recordLateResult(step);
             }
-            return beginRollback(Reason.Aborting, spec.abort ? "spec.abort is true" : "annotation "
-                    + "phasegate.dev/abort is set", startedPhasesNewestFirst());
+            PhaseStatus cleanup = phases.get(PhaseName.Cleanup);
+            boolean contracted = cleanup.startedAt != null && !PhaseSpecs.hasRollbackSql(spec, PhaseName.Cleanup)
+                    && (cleanup.statementsDone > 0 || cleanup.state == PhaseState.Succeeded);
+            if (contracted) {
+                // Undoing the expand after a one-way contract would drop what the new code uses while the old
+                // columns are already gone: refuse, and say how to go on.
+                phase = MigrationPhase.Failed;
+                String why = "abort refused: Cleanup is one-way (no rollbackSql) and applied "
+                        + cleanup.statementsDone + " statement(s); rolling back the earlier phases now would remove"
+                        + " what the running code needs. Nothing was rolled back. Add spec.cleanup.rollbackSql and"
+                        + " abort again, or repair by hand";
+                if (!(old.phase == MigrationPhase.Failed && old.reason == Reason.RollbackFailed)) {
+                    notes.add(Note.warning(Reason.RollbackFailed, why));
+                }
+                return decision(MigrationState.Done, Reason.RollbackFailed, why, null, null, null, true);
+            }
+            String why = spec.abort ? "spec.abort is true" : "annotation phasegate.dev/abort is set";
+            return beginRollback(Reason.Aborting, phase == MigrationPhase.Failed ? "abort requested after failure ("
+                    + why + ")" : why, startedPhasesNewestFirst());
         }
 
         /** A step that ended while the abort was being requested still counts: its statements ran. */
