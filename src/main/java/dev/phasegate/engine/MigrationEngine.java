@@ -618,10 +618,11 @@ public final class MigrationEngine {
 
         private Decision rollBackCodeDeploy(PhaseStatus rec) {
             ApplicationSpec app = spec.application;
-            if (app == null || app.mode != DeployMode.Patch || rec.previousImage == null) {
-                markRolledBack(PhaseName.CodeDeploy, rec, app != null && app.mode == DeployMode.Observe
-                        ? "Observe mode: revert the image of Deployment " + app.deployment + " in Git yourself"
-                        : "no image to restore");
+            if (app != null && app.mode == DeployMode.Observe) {
+                return rollBackObservedDeploy(app, rec);
+            }
+            if (app == null || rec.previousImage == null) {
+                markRolledBack(PhaseName.CodeDeploy, rec, "no image to restore");
                 return null;
             }
             Optional<DeploymentObservation> d = obs.deployment();
@@ -652,6 +653,35 @@ public final class MigrationEngine {
             }
             markRolledBack(PhaseName.CodeDeploy, rec, "image " + rec.previousImage + " restored on Deployment "
                     + app.deployment);
+            return null;
+        }
+
+        /**
+         * Observe mode: GitOps owns the image, so we wait until the Deployment no longer runs the new one; rolling
+         * back older phases first would drop columns the new code still uses.
+         */
+        private Decision rollBackObservedDeploy(ApplicationSpec app, PhaseStatus rec) {
+            Optional<DeploymentObservation> d = obs.deployment();
+            if (d.isEmpty() || !d.get().containerFound()) {
+                markRolledBack(PhaseName.CodeDeploy, rec, "Deployment " + app.deployment + " (or its container) is"
+                        + " gone, so no new code runs");
+                return null;
+            }
+            DeploymentObservation dep = d.get();
+            if (app.image.equals(dep.templateImage())) {
+                return decision(MigrationState.Waiting, Reason.WaitingForRollout,
+                        "abort: waiting for Deployment " + app.deployment + " to stop running " + app.image
+                                + " (revert it through your GitOps pipeline); older phases are rolled back after",
+                        null, now.plus(BLOCKED_RECHECK), null, false);
+            }
+            if (!dep.rolloutComplete()) {
+                return decision(MigrationState.Running, Reason.RollingBack,
+                        "waiting for Deployment " + app.deployment + " to finish rolling out " + dep.templateImage()
+                                + " (" + progress(dep) + ") before rolling back older phases",
+                        null, now.plus(RUNNING_RECHECK), null, false);
+            }
+            markRolledBack(PhaseName.CodeDeploy, rec, "Deployment " + app.deployment + " runs "
+                    + dep.templateImage() + " again");
             return null;
         }
 

@@ -1308,13 +1308,20 @@ class MigrationEngineTest {
 
             d = m.laterSeconds(5).decide(rollbackCompleted(Cleanup));
             assertThat(d.acknowledgeStep()).isTrue();
-            assertThat(d.step()).contains(rollbackSql(CompatibleSchema, EXPAND_ROLLBACK));
-            assertThat(d.phase()).isEqualTo(MigrationPhase.RollingBack);
+            // Observe mode: the expand is not undone while the new code still runs; GitOps must revert it first.
+            assertThat(d.step()).isEmpty();
+            assertThat(d.state()).isEqualTo(MigrationState.Waiting);
+            assertThat(d.reason()).isEqualTo(Reason.WaitingForRollout);
+            assertThat(d.message()).contains(DEPLOYMENT, NEW_IMAGE, "GitOps");
             assertThat(m.phase(Cleanup).state).isEqualTo(PhaseState.RolledBack);
             assertThat(m.phase(Backfill).state).isEqualTo(PhaseState.RolledBack);
             assertThat(m.phase(Backfill).message).contains("not reverted");
+
+            d = m.deployment(rolledOut(OLD_IMAGE)).laterSeconds(5).decide();
+            assertThat(d.step()).contains(rollbackSql(CompatibleSchema, EXPAND_ROLLBACK));
+            assertThat(d.phase()).isEqualTo(MigrationPhase.RollingBack);
             assertThat(m.phase(CodeDeploy).state).isEqualTo(PhaseState.RolledBack);
-            assertThat(m.phase(CodeDeploy).message).contains("Observe", DEPLOYMENT, "Git");
+            assertThat(m.phase(CodeDeploy).message).contains(DEPLOYMENT, OLD_IMAGE, "again");
             assertThat(m.phase(CompatibleSchema).state).isEqualTo(PhaseState.Succeeded);
 
             d = m.laterSeconds(5).decide(rollbackCompleted(CompatibleSchema));

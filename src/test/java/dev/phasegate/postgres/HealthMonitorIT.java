@@ -142,11 +142,13 @@ class HealthMonitorIT {
 
             long beforeKill = changesFor(changes);
             cluster.kill();
-            Observed down = awaitGate(m, "killed database closes", g -> g.reason() == Reason.ProbeFailed);
-            assertThat(down.gate().message()).contains("health probe failed", cluster.host() + ":" + cluster.port())
+            // A database that refuses connections keeps its own, actionable reason rather than a bare ProbeFailed.
+            Observed down = awaitGate(m, "killed database closes", g -> g.reason() == Reason.DatabaseUnavailable);
+            assertThat(down.gate().open()).isFalse();
+            assertThat(down.gate().message()).contains("health probe", cluster.host() + ":" + cluster.port())
                     .doesNotContain(PASSWORD);
             assertThat(down.snapshot()).isEmpty();
-            assertThat(down.toStatus().gate).isEqualTo("ProbeFailed");
+            assertThat(down.toStatus().gate).isEqualTo("DatabaseUnavailable");
             await("onChange on failure").atMost(WAIT).until(() -> changesFor(changes) > beforeKill);
 
             cluster.start();
