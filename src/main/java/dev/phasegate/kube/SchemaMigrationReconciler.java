@@ -218,7 +218,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
             steps.submit(key, uid, initial, ctx -> sqlExecutor.run(request,
                     (done, total, waiting, detail) -> ctx.progress().accept(new StepObservation.Running(sql.phase(),
                             sql.rollback(), done, total, waiting, detail)),
-                    ctx.control()));
+                    ctx.control(), () -> sustainedBreach(key)));
         } else if (step instanceof Step.RunBackfill && db != null) {
             SchemaMigrationSpec spec = m.getSpec();
             LockPolicy locks = LockPolicy.from(spec.locks).withRetryBase(options.lockRetryBase());
@@ -234,6 +234,14 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
                 ctx.progress().accept(running);
             }, ctx.control(), () -> health.gate(key)));
         }
+    }
+
+    /** A health gate closed on two checks at least one probe interval apart (gh-ost's critical-load idea). */
+    private Optional<HealthGate> sustainedBreach(String key) {
+        return health.latest(key)
+                .filter(o -> !o.gate().open() && !o.gate().pending())
+                .filter(o -> o.breachConfirmed(options.healthInterval()))
+                .map(HealthMonitor.Observed::gate);
     }
 
     /** Keeps the background health probe of this migration pointed at its database, replicas and tables. */

@@ -13,6 +13,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -68,11 +69,13 @@ public final class LockWatchdog implements AutoCloseable {
     private final Runnable cancel;
     private final AtomicReference<Breach> breach = new AtomicReference<>();
     private final ScheduledFuture<?> task;
+    private final Supplier<Optional<Breach>> external;
     private long indexWaitSinceNanos = -1;
     private String lastReport = "";
 
     private LockWatchdog(Connection watcher, int target, LockPolicy policy, boolean indexBuild,
-            Consumer<String> report, Runnable cancel) {
+            Consumer<String> report, Runnable cancel, Supplier<Optional<Breach>> external) {
+        this.external = external;
         this.watcher = watcher;
         this.target = target;
         this.policy = policy;
@@ -88,7 +91,16 @@ public final class LockWatchdog implements AutoCloseable {
      */
     public static LockWatchdog watch(Connection watcher, int targetPid, LockPolicy policy, boolean indexBuild,
             Consumer<String> report, Runnable cancel) {
-        return new LockWatchdog(watcher, targetPid, policy, indexBuild, report, cancel);
+        return new LockWatchdog(watcher, targetPid, policy, indexBuild, report, cancel, Optional::empty);
+    }
+
+    /**
+     * As above, and also cancels when external reports a breach (a health gate closed on two checks in a row). A
+     * concurrent index build is exempt: cancelling it only leaves an invalid index to clean up and build again.
+     */
+    public static LockWatchdog watch(Connection watcher, int targetPid, LockPolicy policy, boolean indexBuild,
+            Consumer<String> report, Runnable cancel, Supplier<Optional<Breach>> external) {
+        return new LockWatchdog(watcher, targetPid, policy, indexBuild, report, cancel, external);
     }
 
     /** What tripped the watchdog, if it did. */
@@ -99,6 +111,13 @@ public final class LockWatchdog implements AutoCloseable {
     private void poll() {
         if (breach.get() != null) {
             return;
+        }
+        if (!indexBuild) {
+            Optional<Breach> outside = external.get();
+            if (outside.isPresent()) {
+                trip(outside.get());
+                return;
+            }
         }
         try (PreparedStatement ps = watcher.prepareStatement(TREE_QUERY)) {
             for (int i = 1; i <= PARAMETERS; i++) {

@@ -19,6 +19,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 
 /**
  * Runs a phase's SQL statement by statement under the database rules: one runner per database, a syntax check
@@ -45,6 +46,15 @@ public final class SqlStepExecutor {
     }
 
     public StepObservation run(SqlStep step, Listener listener, StepControl control) {
+        return run(step, listener, control, Optional::empty);
+    }
+
+    /**
+     * As above; sustainedBreach reports a health gate that stayed closed past a second check, which cancels the
+     * running statement (rule: a long statement must not keep adding load to a database in trouble) and backs off.
+     */
+    public StepObservation run(SqlStep step, Listener listener, StepControl control,
+            Supplier<Optional<HealthGate>> sustainedBreach) {
         SqlScript script;
         try {
             script = SqlScript.parse(step.sql());
@@ -84,8 +94,8 @@ public final class SqlStepExecutor {
                     }
                     listener.progress(done, total, null, step.label() + ": statement " + s.index() + "/" + total
                             + ": " + abbreviate(s.text()));
-                    Optional<StepObservation> stop = runOne(c, new Watch(watcher, pid), step, s, total, listener,
-                            control);
+                    Optional<StepObservation> stop = runOne(c, new Watch(watcher, pid, sustainedBreach), step, s,
+                            total, listener, control);
                     if (stop.isPresent()) {
                         return stop.get();
                     }
@@ -159,7 +169,9 @@ public final class SqlStepExecutor {
             try {
                 try (LockWatchdog dog = LockWatchdog.watch(watch.connection(), watch.pid(), step.locks(),
                         isIndexBuild(s), line -> listener.progress(s.index() - 1, total, null, where + ": " + line),
-                        control::cancelRunning)) {
+                        control::cancelRunning, () -> watch.sustainedBreach().get().map(g -> new LockWatchdog.Breach(
+                                g.reason(), "health gate closed on two checks in a row (" + g.message()
+                                        + "); cancelled our statement rather than add to the load")))) {
                     try {
                         if (s.transactional()) {
                             runInTransaction(c, step, s, key, control);
@@ -228,7 +240,7 @@ public final class SqlStepExecutor {
     }
 
     /** The watchdog's connection and the backend it watches. */
-    private record Watch(Connection connection, int pid) {
+    private record Watch(Connection connection, int pid, Supplier<Optional<HealthGate>> sustainedBreach) {
     }
 
     /** The watchdog's own session: short bounds, so a slow catalog never stalls it for long. */
