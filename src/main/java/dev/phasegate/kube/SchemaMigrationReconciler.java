@@ -84,6 +84,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
     /** Latest backfill progress and spec per migration key, shared with the running backfill. */
     private final Map<String, BackfillStatus> backfillProgress = new ConcurrentHashMap<>();
     private final Map<String, BackfillSpec> backfillSpecs = new ConcurrentHashMap<>();
+    private final Map<String, Integer> backfillDecileReported = new ConcurrentHashMap<>();
     private final HealthMonitor health;
     private final SecretReader secrets;
     private final EventRecorder events;
@@ -181,9 +182,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
             health.forget(key);
         }
         BackfillStatus backfillStatus = backfillProgress.get(key);
+        progressEvent(m, key, backfillStatus);
         if (d.acknowledgeStep()) {
             backfillProgress.remove(key);
             backfillSpecs.remove(key);
+            backfillDecileReported.remove(key);
         }
         SchemaMigrationStatus status = StatusBuilder.build(old, d, generation(m), now, backfillStatus,
                 healthStatus);
@@ -233,6 +236,23 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
                 backfillProgress.put(key, progress);
                 ctx.progress().accept(running);
             }, ctx.control(), () -> health.gate(key)));
+        }
+    }
+
+    /** An Event each time the backfill crosses another 10 %, so kubectl describe shows its pace without noise. */
+    private void progressEvent(SchemaMigration m, String key, BackfillStatus progress) {
+        if (progress == null || progress.percent == null) {
+            return;
+        }
+        int decile = Math.min(10, progress.percent / 10);
+        Integer last = backfillDecileReported.put(key, decile);
+        if (decile > 0 && (last == null || decile > last)) {
+            events.record(m, Note.info(Reason.BackfillRunning, "backfill " + progress.percent + "%: "
+                    + progress.rowsDone + " of ~" + progress.rowsEstimated + " rows"
+                    + (progress.rowsPerSecond == null ? "" : String.format(", %.0f rows/s", progress.rowsPerSecond))
+                    + (progress.eta == null ? "" : ", ETA " + progress.eta)));
+        } else if (last != null && last > decile) {
+            backfillDecileReported.put(key, last);
         }
     }
 

@@ -424,6 +424,9 @@ class OperatorIT {
         assertThat(phase(s, PhaseName.Backfill).state).isEqualTo(PhaseState.Succeeded);
         assertThat(s.backfill).isNotNull();
         assertThat(s.backfill.rowsDone).isEqualTo(20000L);
+        List<Event> progress = events(ns).stream().filter(e -> "BackfillRunning".equals(e.getReason())).toList();
+        assertThat(progress).as("at most one Event per 10%%").hasSizeLessThanOrEqualTo(10)
+                .allSatisfy(e -> assertThat(e.getMessage()).contains("%", "rows"));
     }
 
     @Test
