@@ -125,7 +125,7 @@ public final class Backfiller {
                         + " (" + holder + "); waiting for it to finish", true);
             }
             try (Connection c = Sessions.open(req.db(), req.session());
-                    Connection watcher = Sessions.open(req.db(), watcherSession(req.session()))) {
+                    Connection watcher = Sessions.open(req.db(), LockWatchdog.session(req.session()))) {
                 BackfillPlan.Inspection inspection = BackfillPlan.inspect(c, spec);
                 if (inspection.problem() != null) {
                     BackfillPlan.Problem p = inspection.problem();
@@ -135,7 +135,7 @@ public final class Backfiller {
                 BackfillCheckpoints.ensure(c);
                 Checkpoint cp = BackfillCheckpoints.begin(c, req.migrationUid(), req.migration() == null ? ""
                         : req.migration(), plan.table, plan.keyColumn);
-                return new Run(req, listener, control, gate, c, new Watch(watcher, backendPid(c)), plan, cp,
+                return new Run(req, listener, control, gate, c, new Watch(watcher, LockWatchdog.backendPid(c)), plan, cp,
                         new BatchSizer(settings), spec).execute();
             }
         } catch (SQLException e) {
@@ -165,18 +165,6 @@ public final class Backfiller {
     private record Watch(Connection connection, int pid) {
     }
 
-    /** The watchdog's own session: short bounds, so a slow catalog never stalls it for long. */
-    private static SessionSettings watcherSession(SessionSettings s) {
-        return new SessionSettings(s.applicationName(), Duration.ofMillis(200), Duration.ofSeconds(5),
-                Duration.ofSeconds(5));
-    }
-
-    private static int backendPid(Connection c) throws SQLException {
-        try (Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
-            rs.next();
-            return rs.getInt(1);
-        }
-    }
 
     private static StepObservation.Failed failed(Reason reason, String message, boolean retryable) {
         return new StepObservation.Failed(PhaseName.Backfill, false, 0, reason, message, retryable);

@@ -103,6 +103,20 @@ public final class LockWatchdog implements AutoCloseable {
         return new LockWatchdog(watcher, targetPid, policy, indexBuild, report, cancel, external);
     }
 
+    /** The watchdog's own session: short bounds, so a slow catalog never stalls it for long. */
+    public static SessionSettings session(SessionSettings watched) {
+        return new SessionSettings(watched.applicationName(), Duration.ofMillis(200), Duration.ofSeconds(5),
+                Duration.ofSeconds(5));
+    }
+
+    /** The backend to watch: the worker session's pid. */
+    public static int backendPid(Connection c) throws SQLException {
+        try (java.sql.Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
     /** What tripped the watchdog, if it did. */
     public Optional<Breach> breach() {
         return Optional.ofNullable(breach.get());

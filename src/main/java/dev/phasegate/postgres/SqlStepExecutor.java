@@ -76,8 +76,8 @@ public final class SqlStepExecutor {
                         + step.db().describe() + " (" + holder + "); waiting for it to finish", true);
             }
             try (Connection c = Sessions.open(step.db(), step.session());
-                    Connection watcher = Sessions.open(step.db(), watcherSession(step.session()))) {
-                int pid = backendPid(c);
+                    Connection watcher = Sessions.open(step.db(), LockWatchdog.session(step.session()))) {
+                int pid = LockWatchdog.backendPid(c);
                 Ledger.ensure(c);
                 journaled = countDone(c, step, script);
                 if (journaled < total) {
@@ -243,18 +243,6 @@ public final class SqlStepExecutor {
     private record Watch(Connection connection, int pid, Supplier<Optional<HealthGate>> sustainedBreach) {
     }
 
-    /** The watchdog's own session: short bounds, so a slow catalog never stalls it for long. */
-    private static SessionSettings watcherSession(SessionSettings s) {
-        return new SessionSettings(s.applicationName(), Duration.ofMillis(200), Duration.ofSeconds(5),
-                Duration.ofSeconds(5));
-    }
-
-    private static int backendPid(Connection c) throws SQLException {
-        try (Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
-            rs.next();
-            return rs.getInt(1);
-        }
-    }
 
     private void runInTransaction(Connection c, SqlStep step, SqlStatement s, Ledger.Key key, StepControl control)
             throws SQLException {
