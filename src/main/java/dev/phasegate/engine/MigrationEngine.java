@@ -331,8 +331,8 @@ public final class MigrationEngine {
                     + (detail == null ? "" : ": " + detail)));
             if (p.ordinal() + 1 < PhaseName.values().length) {
                 PhaseStatus next = phases.get(PhaseName.values()[p.ordinal() + 1]);
-                // Rounded up so that the stored (second precision) deadline never shortens the wait.
-                next.notBefore = Times.format(Times.ceilSeconds(now.plus(wait)));
+                // Rounded up so the stored (second precision) deadline never shortens a wait; no wait, no delay.
+                next.notBefore = Times.format(wait.isZero() ? now : Times.ceilSeconds(now.plus(wait)));
             }
             return forward();
         }

@@ -30,9 +30,20 @@ import java.util.Objects;
 public final class Demo {
     private static final Duration LIMIT = Duration.ofMinutes(10);
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
         quietLogs();
-        System.exit(execute(args));
+        int code = 1;
+        try {
+            code = execute(args);
+        } catch (Exception | Error e) {
+            // exec:java would wait forever on the mock server's threads and print nothing: say it, then exit.
+            System.out.println("demo: failed: " + e);
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                System.out.println("demo:   caused by " + c);
+            }
+        } finally {
+            System.exit(code);
+        }
     }
 
     /** Runs the demo and returns its exit code: 0 when the migration ends Succeeded or RolledBack, else non-zero. */
