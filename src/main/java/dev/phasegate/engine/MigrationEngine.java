@@ -601,6 +601,11 @@ public final class MigrationEngine {
                         + problem.message(), null, now.plus(BLOCKED_RECHECK), null, true);
             }
             // Rollback SQL takes the same locks as any DDL: the incident's lock queue would form just the same.
+            if (obs.health().pending()) {
+                return decision(MigrationState.Waiting, Reason.Starting, "the rollback of " + p
+                        + " waits for the first database health check", null, now.plus(Duration.ofSeconds(1)), null,
+                        false);
+            }
             if (!obs.health().open()) {
                 return decision(MigrationState.Blocked, obs.health().reason(), "health gate closed before the rollback"
                         + " of " + p + ": " + obs.health().message(), null, now.plus(HEALTH_RECHECK), null, false);

@@ -139,7 +139,10 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
                 .withAbortAnnotation(abortAnnotation)
                 .withStep(steps.observe(key, uid));
         ConnectionSettings db = null;
-        boolean terminal = old != null && old.phase != null && old.phase.isTerminal();
+        // A Failed migration may still be aborted (its rollback runs under the health gate), so keep watching it.
+        boolean abortRequested = spec != null && (spec.abort || abortAnnotation);
+        boolean terminal = old != null && old.phase != null && old.phase.isTerminal()
+                && !(abortRequested && old.phase == MigrationPhase.Failed);
         if (problems.isEmpty()) {
             SecretReader.Result r = secrets.read(ns, spec.database.secretRef);
             db = r.settings();
@@ -170,8 +173,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
         }
         // Pause and abort stop forward work at the next safe point; a rollback in progress must go on.
         boolean forwardRunning = obs.step() instanceof StepObservation.Running r && !r.rollback();
-        if (spec != null && forwardRunning && (spec.paused || spec.abort || abortAnnotation)) {
-            steps.requestStop(key, spec.paused && !(spec.abort || abortAnnotation) ? Reason.Paused : Reason.Aborting);
+        if (spec != null && forwardRunning && (spec.paused || abortRequested)) {
+            steps.requestStop(key, abortRequested ? Reason.Aborting : Reason.Paused);
         }
         ConnectionSettings database = db;
         d.step().ifPresent(step -> act(m, key, uid, step, database));

@@ -430,6 +430,35 @@ class OperatorIT {
     }
 
     @Test
+    void abortAfterAFailedPhaseRollsBackTheEarlierOnes() throws Exception {
+        String ns = "abortfailed";
+        sql("CREATE TABLE t_abort_failed (id int)");
+        fx.secret(ns, "db", db);
+        fx.migration(ns, """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: failed}
+                spec:
+                  database: {secretRef: {name: db}}
+                  compatibleSchema:
+                    sql: ALTER TABLE t_abort_failed ADD COLUMN a int;
+                    rollbackSql: ALTER TABLE t_abort_failed DROP COLUMN IF EXISTS a;
+                  cleanup:
+                    sql: ALTER TABLE t_abort_failed_missing DROP COLUMN x;
+                    rollbackSql: SELECT 1;
+                """);
+        SchemaMigrationStatus failed = awaitStatus(ns, "failed", st -> st.phase == MigrationPhase.Failed);
+        assertThat(failed.reason).isEqualTo(Reason.SqlError);
+        assertThat(columns("t_abort_failed")).contains("a");
+        editSpec(ns, "failed", m -> m.getSpec().abort = true);
+        SchemaMigrationStatus s = awaitStatus(ns, "failed", st -> st.phase == MigrationPhase.RolledBack);
+        assertThat(columns("t_abort_failed")).doesNotContain("a");
+        assertThat(s.rollback.causeMessage).contains("after failure");
+        assertThat(reasons(ns)).as("the rollback was never held for want of a health check")
+                .doesNotContain("ProbeFailed");
+    }
+
+    @Test
     void invalidSpecIsReportedAndNothingRuns() throws Exception {
         String ns = "invalid";
         fx.secret(ns, "db", db);
