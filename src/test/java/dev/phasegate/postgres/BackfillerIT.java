@@ -615,6 +615,8 @@ class BackfillerIT {
         s.minBatchSize = min;
         s.maxBatchSize = max;
         s.targetBatchDuration = target;
+        // Unpaced unless a test sets a pause: these tests are about correctness, not pacing.
+        s.pauseBetweenBatches = "0s";
         return s;
     }
 
