@@ -28,18 +28,7 @@ public final class BackfillCheckpoints {
 
     /** Creates the table on first use; a no-op afterwards, so no DDL runs when it exists. */
     public static void ensure(Connection c) throws SQLException {
-        try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT to_regclass('phasegate.backfill_checkpoint') IS NOT NULL")) {
-            rs.next();
-            if (rs.getBoolean(1)) {
-                return;
-            }
-        }
-        boolean auto = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try (Statement s = c.createStatement()) {
-            s.execute("CREATE SCHEMA IF NOT EXISTS phasegate");
-            s.execute("""
+        PhasegateSchema.ensure(c, "phasegate.backfill_checkpoint", """
                     CREATE TABLE IF NOT EXISTS phasegate.backfill_checkpoint (
                       migration_uid  text PRIMARY KEY,
                       migration      text NOT NULL,
@@ -55,13 +44,6 @@ public final class BackfillCheckpoints {
                       started_at     timestamptz NOT NULL DEFAULT now(),
                       updated_at     timestamptz NOT NULL DEFAULT now(),
                       finished_at    timestamptz)""");
-            c.commit();
-        } catch (SQLException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(auto);
-        }
     }
 
     public static Optional<Checkpoint> find(Connection c, String migrationUid) throws SQLException {

@@ -30,21 +30,11 @@ public final class Ledger {
 
     /** Creates the schema on first use; a no-op afterwards, so no DDL runs when it exists. */
     public static void ensure(Connection c) throws SQLException {
-        try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT to_regclass('phasegate.ledger') IS NOT NULL")) {
-            rs.next();
-            if (rs.getBoolean(1)) {
-                return;
-            }
-        }
-        boolean auto = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try (Statement s = c.createStatement()) {
-            s.execute("CREATE SCHEMA IF NOT EXISTS phasegate");
-            s.execute("CREATE TABLE IF NOT EXISTS phasegate.schema_version (version int NOT NULL)");
-            s.execute("INSERT INTO phasegate.schema_version SELECT " + VERSION
-                    + " WHERE NOT EXISTS (SELECT 1 FROM phasegate.schema_version)");
-            s.execute("""
+        PhasegateSchema.ensure(c, "phasegate.ledger",
+                "CREATE TABLE IF NOT EXISTS phasegate.schema_version (version int NOT NULL)",
+                "INSERT INTO phasegate.schema_version SELECT " + VERSION
+                        + " WHERE NOT EXISTS (SELECT 1 FROM phasegate.schema_version)",
+                """
                     CREATE TABLE IF NOT EXISTS phasegate.ledger (
                       migration_uid text NOT NULL,
                       migration     text NOT NULL,
@@ -57,13 +47,6 @@ public final class Ledger {
                       started_at    timestamptz NOT NULL DEFAULT now(),
                       finished_at   timestamptz,
                       PRIMARY KEY (migration_uid, phase, direction, stmt_index))""");
-            c.commit();
-        } catch (SQLException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(auto);
-        }
     }
 
     public static Optional<Entry> find(Connection c, Key k) throws SQLException {
