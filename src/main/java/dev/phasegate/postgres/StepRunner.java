@@ -48,11 +48,6 @@ public final class StepRunner implements AutoCloseable {
         return h == null || !h.owner().equals(owner) ? StepObservation.idle() : h.state();
     }
 
-    public boolean isRunning(String key) {
-        Handle h = steps.get(key);
-        return h != null && !h.finished();
-    }
-
     /** Starts the work unless a step of this migration is running or its result is not yet recorded. */
     public boolean submit(String key, String owner, StepObservation initial, Work work) {
         StepControl control = new StepControl();
