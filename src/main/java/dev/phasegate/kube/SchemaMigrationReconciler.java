@@ -340,6 +340,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
         return m.getMetadata().getGeneration() == null ? 0 : m.getMetadata().getGeneration();
     }
 
+    /**
+     * On SIGTERM (Quarkus shutdown) as on deletion of the bean: cancels running statements so that their sessions
+     * end cleanly and release the runner lock within the pod's grace period, instead of being cut off mid-way.
+     */
+    @jakarta.annotation.PreDestroy
     @Override
     public void close() {
         steps.close();

@@ -126,6 +126,11 @@ public final class Backfiller {
             }
             try (Connection c = Sessions.open(req.db(), req.session());
                     Connection watcher = Sessions.open(req.db(), LockWatchdog.session(req.session()))) {
+                java.util.Optional<String> leftovers = Leftovers.clear(lock, c, watcher,
+                        req.session().applicationName());
+                if (leftovers.isPresent()) {
+                    return failed(Reason.RunnerBusy, leftovers.get(), true);
+                }
                 BackfillPlan.Inspection inspection = BackfillPlan.inspect(c, spec);
                 if (inspection.problem() != null) {
                     BackfillPlan.Problem p = inspection.problem();
@@ -135,7 +140,8 @@ public final class Backfiller {
                 BackfillCheckpoints.ensure(c);
                 Checkpoint cp = BackfillCheckpoints.begin(c, req.migrationUid(), req.migration() == null ? ""
                         : req.migration(), plan.table, plan.keyColumn);
-                return new Run(req, listener, control, gate, c, new Watch(watcher, LockWatchdog.backendPid(c)), plan, cp,
+                return new Run(req, listener, control, gate, c,
+                        new Watch(watcher, LockWatchdog.backendPid(c), lock), plan, cp,
                         new BatchSizer(settings), spec).execute();
             }
         } catch (SQLException e) {
@@ -162,7 +168,7 @@ public final class Backfiller {
     }
 
     /** The lock watchdog's connection and the backend whose batches it watches (rule 6). */
-    private record Watch(Connection connection, int pid) {
+    private record Watch(Connection connection, int pid, RunnerLock lock) {
     }
 
 
@@ -299,6 +305,10 @@ public final class Backfiller {
         private StepObservation beforeBatch() throws SQLException {
             if (control.stopRequested()) {
                 return stopped();
+            }
+            if (!watch.lock().held()) {
+                return failed(Reason.RunnerBusy, "the session holding the runner lock was lost; backfill stopped at"
+                        + " its checkpoint so that no second runner works beside it, retrying", true);
             }
             HealthGate g = gate();
             if (!g.open()) {

@@ -15,18 +15,20 @@ public final class RunnerLock implements AutoCloseable {
     public static final long KEY = 0x7068617365676174L;
 
     private final Connection connection;
+    private final int pid;
 
-    private RunnerLock(Connection connection) {
+    private RunnerLock(Connection connection, int pid) {
         this.connection = connection;
+        this.pid = pid;
     }
 
     /** Returns the held lock, or null when another runner holds it. The connection is owned by the lock. */
     public static RunnerLock tryAcquire(Connection c) throws SQLException {
         try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT pg_try_advisory_lock(" + KEY + ")")) {
+                ResultSet rs = s.executeQuery("SELECT pg_try_advisory_lock(" + KEY + "), pg_backend_pid()")) {
             rs.next();
             if (rs.getBoolean(1)) {
-                return new RunnerLock(c);
+                return new RunnerLock(c, rs.getInt(2));
             }
         } catch (SQLException | RuntimeException e) {
             // Not ours to keep: an open session would outlive the failed attempt.
@@ -50,6 +52,24 @@ public final class RunnerLock implements AutoCloseable {
                   AND l.classid = (%d >> 32)::oid AND l.objid = (%d & 4294967295)::oid AND l.objsubid = 1
                 LIMIT 1""".formatted(KEY, KEY))) {
             return rs.next() ? "pid " + rs.getInt(1) + " (" + rs.getString(2) + ")" : "another runner";
+        }
+    }
+
+    /** The backend that holds the lock. */
+    public int pid() {
+        return pid;
+    }
+
+    /**
+     * Whether the lock is still ours: a session-level advisory lock lives exactly as long as its session, so a live
+     * session proves it. Checked before each statement and batch, because a session killed by a DBA or a network
+     * failure would let a second runner start while we carry on.
+     */
+    public boolean held() {
+        try {
+            return connection.isValid(5);
+        } catch (SQLException e) {
+            return false;
         }
     }
 

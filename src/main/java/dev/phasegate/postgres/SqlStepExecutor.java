@@ -78,6 +78,10 @@ public final class SqlStepExecutor {
             try (Connection c = Sessions.open(step.db(), step.session());
                     Connection watcher = Sessions.open(step.db(), LockWatchdog.session(step.session()))) {
                 int pid = LockWatchdog.backendPid(c);
+                Optional<String> leftovers = Leftovers.clear(lock, c, watcher, step.session().applicationName());
+                if (leftovers.isPresent()) {
+                    return failed(step, 0, Reason.RunnerBusy, leftovers.get(), true);
+                }
                 Ledger.ensure(c);
                 journaled = countDone(c, step, script);
                 if (journaled < total) {
@@ -91,6 +95,11 @@ public final class SqlStepExecutor {
                     if (control.stopRequested()) {
                         return failed(step, done, control.stopReason(), step.label() + " stopped after statement "
                                 + done + "/" + total + " (" + control.stopReason() + ")", true);
+                    }
+                    if (!lock.held()) {
+                        return failed(step, done, Reason.RunnerBusy, "the session holding the runner lock of database "
+                                + step.db().describe() + " was lost before statement " + s.index() + "/" + total
+                                + "; stopped so that no second runner works beside this one, retrying", true);
                     }
                     listener.progress(done, total, null, step.label() + ": statement " + s.index() + "/" + total
                             + ": " + abbreviate(s.text()));

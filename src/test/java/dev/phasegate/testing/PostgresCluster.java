@@ -175,6 +175,12 @@ public final class PostgresCluster implements AutoCloseable {
     }
 
     public Connection connect(String database, String user, String userPassword) throws SQLException {
+        return connect(database, user, userPassword, "phasegate-test");
+    }
+
+    /** As another client would: under its own application_name. */
+    public Connection connect(String database, String user, String userPassword, String applicationName)
+            throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", user);
         if (userPassword != null) {
@@ -182,7 +188,7 @@ public final class PostgresCluster implements AutoCloseable {
         }
         props.setProperty("connectTimeout", "10");
         props.setProperty("loginTimeout", "10");
-        props.setProperty("ApplicationName", "phasegate-test");
+        props.setProperty("ApplicationName", applicationName);
         // Bypasses DriverManager so the driver is found whatever class loader a test framework uses.
         Connection connection = new org.postgresql.Driver().connect(jdbcUrl(database), props);
         if (connection == null) {
