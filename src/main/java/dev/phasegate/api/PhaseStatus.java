@@ -18,6 +18,12 @@ public class PhaseStatus {
     public String nextAttemptAt;
     /** Checksum of this phase's spec when it started; an edit after start is refused. */
     public String specHash;
+    /**
+     * Set when the last attempt failed in a way no retry can fix (a SQL error before anything was applied, or a
+     * rollback that would drop what existed before): the phase waits, Blocked with this reason, until its spec
+     * differs from {@link #specHash}, then tries again.
+     */
+    public Reason awaitingSpecFix;
     /** True when the phase cannot be undone (Cleanup without rollbackSql). */
     public Boolean oneWay;
     /** Image the container ran before a Patch-mode rollout, restored on rollback. */
@@ -42,6 +48,7 @@ public class PhaseStatus {
         c.statementsTotal = statementsTotal;
         c.nextAttemptAt = nextAttemptAt;
         c.specHash = specHash;
+        c.awaitingSpecFix = awaitingSpecFix;
         c.oneWay = oneWay;
         c.previousImage = previousImage;
         c.message = message;

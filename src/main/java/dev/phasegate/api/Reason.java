@@ -29,6 +29,8 @@ public enum Reason {
     StatementTimeout,
     BlockedQueries,
     IndexBuildWaitExceeded,
+    /** A phase failed and its automatic rollback would drop objects that existed before it: a person decides. */
+    RollbackHeld,
     // application rollout
     DeploymentNotFound,
     ContainerNotFound,

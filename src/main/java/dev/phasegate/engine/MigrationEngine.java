@@ -260,7 +260,16 @@ public final class MigrationEngine {
 
         private Decision running(PhaseName p, PhaseStatus rec) {
             String hash = PhaseSpecs.hash(spec, p);
-            if (rec.specHash != null && !rec.specHash.equals(hash)) {
+            if (rec.awaitingSpecFix != null) {
+                if (hash.equals(rec.specHash)) {
+                    return awaitingFix(p, rec);
+                }
+                // The person changed the phase's spec: that is the retry they were asked for.
+                rec.awaitingSpecFix = null;
+                rec.specHash = hash;
+                rec.nextAttemptAt = Times.format(now);
+                rec.message = null;
+            } else if (rec.specHash != null && !rec.specHash.equals(hash)) {
                 return decision(MigrationState.Blocked, Reason.SpecChangedAfterStart,
                         "spec." + field(p) + " changed after phase " + p + " started (" + rec.statementsDone
                                 + " statement(s) done); put it back as it was, or set spec.abort to roll back",
@@ -354,6 +363,16 @@ public final class MigrationEngine {
                         f.message() + " (attempt " + rec.attempts + "; next attempt at " + rec.nextAttemptAt + ")",
                         Times.parse(rec.nextAttemptAt), null, null, false);
             }
+            if (f.statementsDone() == 0 || f.reason() == Reason.RollbackHeld) {
+                // Nothing to undo, or undoing would destroy what the migration did not create: a person fixes the
+                // spec (and the phase tries again) or aborts. Not terminal.
+                rec.awaitingSpecFix = f.reason();
+                rec.specHash = PhaseSpecs.hash(spec, p);
+                rec.nextAttemptAt = null;
+                notes.add(Note.warning(f.reason(), "phase " + p + " attempt " + rec.attempts + " failed: "
+                        + f.message()));
+                return awaitingFix(p, rec);
+            }
             rec.state = PhaseState.Failed;
             rec.finishedAt = Times.format(now);
             notes.add(Note.warning(f.reason(), "phase " + p + " failed: " + f.message()));
@@ -365,6 +384,15 @@ public final class MigrationEngine {
                     : "; " + f.statementsDone() + " statement(s) of this phase were applied and it has no rollbackSql";
             return decision(MigrationState.Done, f.reason(), "phase " + p + " failed: " + f.message() + left, null,
                     null, null, true);
+        }
+
+        private Decision awaitingFix(PhaseName p, PhaseStatus rec) {
+            String applied = rec.statementsDone == 0 ? "nothing of this phase was applied"
+                    : rec.statementsDone + " statement(s) of this phase stay applied";
+            return decision(MigrationState.Blocked, rec.awaitingSpecFix, "phase " + p + " failed: " + rec.message
+                    + " (" + applied + "). Fix spec." + field(p) + " and the phase is tried again, or set spec.abort"
+                    + (rec.awaitingSpecFix == Reason.RollbackHeld ? " to run its rollbackSql as written" : " to give up"),
+                    null, null, null, true);
         }
 
         private Decision codeDeploy(PhaseStatus rec) {

@@ -17,6 +17,7 @@ import dev.phasegate.engine.HealthGate;
 import dev.phasegate.engine.MigrationEngine;
 import dev.phasegate.engine.Note;
 import dev.phasegate.engine.Observations;
+import dev.phasegate.engine.PhaseSpecs;
 import dev.phasegate.engine.StatusBuilder;
 import dev.phasegate.engine.Step;
 import dev.phasegate.engine.StepObservation;
@@ -218,7 +219,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
             SqlStepExecutor.SqlStep request = new SqlStepExecutor.SqlStep(uid, key, sql.phase(), sql.rollback(),
                     sql.sql(), db, SessionSettings.forMigration(m.getMetadata().getNamespace(),
                             m.getMetadata().getName(), locks.lockTimeout(), locks.statementTimeout()), locks,
-                    spec.health == null ? new HealthSpec() : spec.health);
+                    spec.health == null ? new HealthSpec() : spec.health,
+                    PhaseSpecs.sqlPhase(spec, sql.phase()).rollbackSql);
             StepObservation initial = new StepObservation.Running(sql.phase(), sql.rollback(), 0, 0, null,
                     (sql.rollback() ? "rollback of " : "") + sql.phase() + ": connecting");
             steps.submit(key, uid, initial, ctx -> sqlExecutor.run(request,

@@ -63,6 +63,7 @@ public final class Backfiller {
             ConnectionSettings db, SessionSettings session, LockPolicy locks) {
         public BackfillRequest {
             Objects.requireNonNull(migrationUid, "migrationUid");
+            Objects.requireNonNull(migration, "migration");
             Objects.requireNonNull(spec, "spec");
             Objects.requireNonNull(db, "db");
             Objects.requireNonNull(session, "session");
@@ -138,8 +139,8 @@ public final class Backfiller {
                 }
                 BackfillPlan plan = inspection.plan();
                 BackfillCheckpoints.ensure(c);
-                Checkpoint cp = BackfillCheckpoints.begin(c, req.migrationUid(), req.migration() == null ? ""
-                        : req.migration(), plan.table, plan.keyColumn);
+                Checkpoint cp = BackfillCheckpoints.begin(c, req.migrationUid(), req.migration(), plan.table,
+                        plan.keyColumn);
                 return new Run(req, listener, control, gate, c,
                         new Watch(watcher, LockWatchdog.backendPid(c), lock), plan, cp,
                         new BatchSizer(settings), spec).execute();
@@ -274,7 +275,7 @@ public final class Backfiller {
                 setStatementTimeout(batchTimeoutMs);
                 if (left.rows() == 0) {
                     Checkpoint done = checkpoint(true);
-                    BackfillCheckpoints.save(c, req.migrationUid(), done);
+                    BackfillCheckpoints.save(c, req.migration(), done);
                     BackfillStatus status = status(System.nanoTime(), true);
                     listener.progress(running(null, "verified: " + describe(status)), status);
                     return new StepObservation.Completed(PhaseName.Backfill, false, 0, rowsDone + " rows in " + pass
@@ -294,7 +295,7 @@ public final class Backfiller {
                 cursor = new Cursor(left.minKey(), true);
                 passRows = 0;
                 passKeys = 0;
-                BackfillCheckpoints.save(c, req.migrationUid(), checkpoint(false));
+                BackfillCheckpoints.save(c, req.migration(), checkpoint(false));
                 estimatePass(left.rows());
                 report(true, null, left.rows() + " row(s) still match the guard (written meanwhile?); pass "
                         + pass + " starts at key " + left.minKey());
@@ -391,7 +392,7 @@ public final class Backfiller {
                                 }
                                 guardChecked = true;
                             }
-                            BackfillCheckpoints.save(c, req.migrationUid(), new Checkpoint(pass, upper.key(), false,
+                            BackfillCheckpoints.save(c, req.migration(), new Checkpoint(pass, upper.key(), false,
                                     rowsDone + rows, passRows + rows, passKeys + size, batches + 1, false));
                             c.commit();
                         } catch (SQLException e) {

@@ -28,9 +28,23 @@ import java.util.function.Supplier;
  */
 public final class SqlStepExecutor {
 
-    /** One phase's SQL (or its rollbackSql) to run for one migration. */
+    /**
+     * One phase's SQL (or its rollbackSql) to run for one migration. {@code rollbackSql}, for a forward step, is the
+     * phase's rollbackSql: what existed before the phase is recorded against it, so that an automatic rollback after
+     * a failure is held when it would drop something the migration did not create.
+     */
     public record SqlStep(String migrationUid, String migration, PhaseName phase, boolean rollback, String sql,
-            ConnectionSettings db, SessionSettings session, LockPolicy locks, HealthSpec health) {
+            ConnectionSettings db, SessionSettings session, LockPolicy locks, HealthSpec health,
+            String rollbackSql) {
+
+        public SqlStep(String migrationUid, String migration, PhaseName phase, boolean rollback, String sql,
+                ConnectionSettings db, SessionSettings session, LockPolicy locks, HealthSpec health) {
+            this(migrationUid, migration, phase, rollback, sql, db, session, locks, health, null);
+        }
+
+        boolean guardsRollback() {
+            return !rollback && rollbackSql != null && !rollbackSql.isBlank();
+        }
         String direction() {
             return rollback ? "rollback" : "apply";
         }
@@ -83,6 +97,12 @@ public final class SqlStepExecutor {
                     return failed(step, 0, Reason.RunnerBusy, leftovers.get(), true);
                 }
                 Ledger.ensure(c);
+                if (step.guardsRollback()) {
+                    RollbackGuard.ensure(c);
+                    if (!Ledger.anyRow(c, step.migration(), step.phase().name(), step.direction())) {
+                        RollbackGuard.capture(c, step.migration(), step.phase().name(), step.rollbackSql());
+                    }
+                }
                 journaled = countDone(c, step, script);
                 if (journaled < total) {
                     Optional<String> syntax = SyntaxCheck.firstError(c, script, journaled);
@@ -106,9 +126,15 @@ public final class SqlStepExecutor {
                     Optional<StepObservation> stop = runOne(c, new Watch(watcher, pid, sustainedBreach), step, s,
                             total, listener, control);
                     if (stop.isPresent()) {
-                        return stop.get();
+                        return holdUnsafeRollback(c, step, stop.get());
                     }
                     done++;
+                }
+                if (step.rollback()) {
+                    // Undone: a later object of this name must apply the phase again, not find it "done".
+                    Ledger.forgetPhase(c, step.migration(), step.phase().name());
+                    RollbackGuard.ensure(c);
+                    RollbackGuard.forget(c, step.migration(), step.phase().name());
                 }
                 return new StepObservation.Completed(step.phase(), step.rollback(), total,
                         total + " statement(s) applied");
@@ -120,6 +146,26 @@ public final class SqlStepExecutor {
         } finally {
             closeQuietly(lock);
         }
+    }
+
+    /**
+     * A failure that a retry cannot fix, after statements were applied, makes the engine roll the phase back with
+     * its rollbackSql. That rollback must not drop what existed before the phase (ADD COLUMN IF NOT EXISTS of a
+     * column that was there, then DROP COLUMN IF EXISTS in the rollback, would delete the column's data): then the
+     * failure is reported as RollbackHeld, and a person fixes the statement or aborts.
+     */
+    private StepObservation holdUnsafeRollback(Connection c, SqlStep step, StepObservation result)
+            throws SQLException {
+        if (!(result instanceof StepObservation.Failed f) || f.retryable() || f.statementsDone() == 0
+                || !step.guardsRollback()) {
+            return result;
+        }
+        Optional<String> unsafe = RollbackGuard.unsafe(c, step.migration(), step.phase().name(), step.rollbackSql());
+        if (unsafe.isEmpty()) {
+            return result;
+        }
+        return failed(step, f.statementsDone(), Reason.RollbackHeld, f.message() + "; automatic rollback held: "
+                + unsafe.get(), false);
     }
 
     private int countDone(Connection c, SqlStep step, SqlScript script) throws SQLException {
@@ -141,8 +187,16 @@ public final class SqlStepExecutor {
         Ledger.Key key = key(step, s);
         Optional<Ledger.Entry> entry = Ledger.find(c, key);
         if (entry.isPresent() && !entry.get().checksum().equals(s.checksum())) {
+            // Blocked, not failed: a failure would roll back with rollbackSql what the earlier text applied.
+            Ledger.Entry e = entry.get();
+            boolean sameObject = step.migrationUid().equals(e.migrationUid());
             return Optional.of(failed(step, s.index() - 1, Reason.SpecChangedAfterStart, "statement " + s.index()
-                    + " of " + step.label() + " already ran with different text; restore the original SQL", false));
+                    + " of " + step.label() + " already " + (e.state() == Ledger.State.done ? "ran" : "started")
+                    + " on this database" + (e.finishedAt() == null ? "" : " at " + e.finishedAt().toInstant())
+                    + (sameObject ? "" : " for an earlier SchemaMigration named " + step.migration() + " (uid "
+                            + e.migrationUid() + ")")
+                    + " with different text; nothing was run. Restore the original SQL of that statement, or give a"
+                    + " new migration a new name", true));
         }
         if (entry.isPresent() && entry.get().state() == Ledger.State.done) {
             if (s.kind() == StatementKind.SESSION_SETTING) {
@@ -157,13 +211,13 @@ public final class SqlStepExecutor {
         }
         if (entry.isPresent() && isIndexBuild(s) && IndexCatalog.reconcile(c, s)) {
             // A crash after the build finished: the catalog proves it is done; only the journal was behind.
-            Ledger.markDone(c, key, step.migration(), s.checksum(), s.text());
+            Ledger.markDone(c, key, step.migrationUid(), s.checksum(), s.text());
             return Optional.empty();
         }
         if (entry.isPresent() && s.kind() == StatementKind.DROP_INDEX_CONCURRENTLY && s.indexName().isPresent()
                 && IndexCatalog.find(c, s).isEmpty()) {
             // A crash after the drop finished: running it again would fail on the missing index.
-            Ledger.markDone(c, key, step.migration(), s.checksum(), s.text());
+            Ledger.markDone(c, key, step.migrationUid(), s.checksum(), s.text());
             return Optional.empty();
         }
         String where = "statement " + s.index() + "/" + total;
@@ -259,7 +313,7 @@ public final class SqlStepExecutor {
         try (Statement st = c.createStatement()) {
             control.running(st);
             st.execute(s.text());
-            Ledger.markDone(c, key, step.migration(), s.checksum(), s.text());
+            Ledger.markDone(c, key, step.migrationUid(), s.checksum(), s.text());
             c.commit();
         } catch (SQLException e) {
             rollbackQuietly(c);
@@ -276,7 +330,7 @@ public final class SqlStepExecutor {
         if (indexBuild) {
             IndexCatalog.dropIfInvalid(c, s);
         }
-        Ledger.markRunning(c, key, step.migration(), s.checksum(), s.text());
+        Ledger.markRunning(c, key, step.migrationUid(), s.checksum(), s.text());
         try (Statement st = c.createStatement()) {
             if (indexBuild) {
                 // A lock_timeout would cancel the build into an INVALID index (rule 5): the preflight,
@@ -292,7 +346,7 @@ public final class SqlStepExecutor {
                     st.execute("SET lock_timeout = " + step.session().lockTimeout().toMillis());
                 }
             }
-            Ledger.markDone(c, key, step.migration(), s.checksum(), s.text());
+            Ledger.markDone(c, key, step.migrationUid(), s.checksum(), s.text());
         } catch (SQLException e) {
             // Cleanup must not replace the statement's own error, which decides reason and retry.
             try {
@@ -324,7 +378,7 @@ public final class SqlStepExecutor {
     }
 
     private static Ledger.Key key(SqlStep step, SqlStatement s) {
-        return new Ledger.Key(step.migrationUid(), step.phase().name(), step.direction(), s.index());
+        return new Ledger.Key(step.migration(), step.phase().name(), step.direction(), s.index());
     }
 
     private static StepObservation failed(SqlStep step, int done, Reason reason, String message, boolean retry) {

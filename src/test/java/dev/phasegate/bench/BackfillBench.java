@@ -181,7 +181,7 @@ public final class BackfillBench {
             }
         };
         LockPolicy locks = LockPolicy.from(null);
-        Backfiller.BackfillRequest req = new Backfiller.BackfillRequest("bench-" + System.nanoTime(), "bench/t",
+        Backfiller.BackfillRequest req = new Backfiller.BackfillRequest("bench-" + System.nanoTime(), "bench/t-" + System.nanoTime(),
                 () -> spec, new ConnectionSettings(cluster.jdbcUrl(database), cluster.superuser(),
                         cluster.superuserPassword()),
                 SessionSettings.forMigration("bench", "t", locks.lockTimeout(), locks.statementTimeout()), locks);

@@ -1199,33 +1199,62 @@ class MigrationEngineTest {
     @Nested
     class Failures {
         @Test
-        void aFailureThatAppliedNothingFailsTheMigration() {
+        void aFailureThatAppliedNothingWaitsForASpecFixAndThenRetries() {
             Migration m = Migration.of(spec().expand(EXPAND, EXPAND_ROLLBACK).backfill());
             m.decide();
             Decision d = m.laterSeconds(5).decide(failed(CompatibleSchema, 0, Reason.SqlError,
                     "ERROR: relation \"orders\" does not exist", false));
             assertThat(d.acknowledgeStep()).isTrue();
-            assertThat(d.phase()).isEqualTo(MigrationPhase.Failed);
-            assertThat(d.state()).isEqualTo(MigrationState.Done);
+            assertThat(d.phase()).as("not terminal: nothing was applied").isEqualTo(MigrationPhase.CompatibleSchema);
+            assertThat(d.state()).isEqualTo(MigrationState.Blocked);
             assertThat(d.reason()).isEqualTo(Reason.SqlError);
             assertThat(d.degraded()).isTrue();
             assertThat(d.step()).isEmpty();
             assertThat(d.rollback()).isNull();
             assertThat(d.message()).contains("CompatibleSchema", "relation \"orders\" does not exist",
-                    "nothing of this phase was applied");
-            assertThat(m.phase(CompatibleSchema).state).isEqualTo(PhaseState.Failed);
-            assertThat(m.phase(CompatibleSchema).finishedAt).isNotNull();
+                    "nothing of this phase was applied", "Fix spec.compatibleSchema");
+            assertThat(m.phase(CompatibleSchema).state).isEqualTo(PhaseState.Running);
+            assertThat(m.phase(CompatibleSchema).awaitingSpecFix).isEqualTo(Reason.SqlError);
             assertThat(d.notes()).anySatisfy(n -> {
                 assertThat(n.warning()).isTrue();
                 assertThat(n.message()).contains("CompatibleSchema", "failed");
             });
 
-            Decision again = m.laterSeconds(60).decide();
-            assertThat(again.phase()).isEqualTo(MigrationPhase.Failed);
+            Decision again = m.laterSeconds(600).decide();
+            assertThat(again.phase()).isEqualTo(MigrationPhase.CompatibleSchema);
             assertThat(again.reason()).isEqualTo(Reason.SqlError);
-            assertThat(again.degraded()).isTrue();
-            assertThat(again.step()).isEmpty();
-            assertThat(again.notes()).isEmpty();
+            assertThat(again.step()).as("the same spec is not tried again").isEmpty();
+            assertThat(again.notes()).as("no Event while nothing changes").isEmpty();
+
+            String fixed = "CREATE TABLE orders (id bigint PRIMARY KEY);\n" + EXPAND;
+            Decision retry = m.edit(s -> s.compatibleSchema.sql = fixed).laterSeconds(5).decide();
+            assertThat(retry.state()).isEqualTo(MigrationState.Running);
+            assertThat(retry.step()).contains(runSql(CompatibleSchema, fixed));
+            assertThat(m.phase(CompatibleSchema).attempts).isEqualTo(2);
+            assertThat(m.phase(CompatibleSchema).awaitingSpecFix).isNull();
+            assertThat(retry.reason()).isNotEqualTo(Reason.SpecChangedAfterStart);
+        }
+
+        @Test
+        void aRollbackThatWouldDropPreexistingObjectsIsHeldNotRun() {
+            Migration m = Migration.of(spec().expand(EXPAND, EXPAND_ROLLBACK).backfill());
+            m.decide();
+            Decision d = m.laterSeconds(5).decide(failed(CompatibleSchema, 1, Reason.RollbackHeld,
+                    "statement 2/2: ERROR ...; automatic rollback held: its rollbackSql would drop column"
+                            + " orders.status_v2, which existed before this phase started", false));
+            assertThat(d.phase()).isEqualTo(MigrationPhase.CompatibleSchema);
+            assertThat(d.state()).isEqualTo(MigrationState.Blocked);
+            assertThat(d.reason()).isEqualTo(Reason.RollbackHeld);
+            assertThat(d.rollback()).as("no automatic rollback").isNull();
+            assertThat(d.step()).isEmpty();
+            assertThat(d.message()).contains("orders.status_v2", "1 statement(s) of this phase stay applied",
+                    "spec.abort to run its rollbackSql as written");
+
+            Decision abort = m.edit(s -> s.abort = true).laterSeconds(5).decide();
+            assertThat(abort.phase()).isEqualTo(MigrationPhase.RollingBack);
+            assertThat(abort.rollback().cause).isEqualTo(Reason.Aborting);
+            assertThat(abort.step()).as("a person asked for it: the rollback runs as written")
+                    .contains(rollbackSql(CompatibleSchema, EXPAND_ROLLBACK));
         }
 
         @Test
@@ -1447,12 +1476,13 @@ class MigrationEngineTest {
             m.laterSeconds(10).decide(completed(CompatibleSchema, 2));
             Decision d = m.laterSeconds(10).decide(failed(Backfill, 0, Reason.Unsupported,
                     "the batched backfill executor is not available in this version", false));
-            assertThat(d.phase()).isEqualTo(MigrationPhase.Failed);
+            assertThat(d.phase()).isEqualTo(MigrationPhase.Backfill);
+            assertThat(d.state()).isEqualTo(MigrationState.Blocked);
 
             d = m.edit(s -> s.abort = true).laterSeconds(10).decide();
             assertThat(d.phase()).isEqualTo(MigrationPhase.RollingBack);
             assertThat(d.rollback().cause).isEqualTo(Reason.Aborting);
-            assertThat(d.rollback().causeMessage).contains("after failure");
+            assertThat(d.rollback().causeMessage).as("the held phase is not terminal: a plain abort").contains("spec.abort");
             assertThat(d.rollback().phases).containsExactly(Backfill, CompatibleSchema);
             assertThat(d.step()).contains(rollbackSql(CompatibleSchema, EXPAND_ROLLBACK));
 

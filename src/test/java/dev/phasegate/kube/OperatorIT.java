@@ -175,14 +175,21 @@ class OperatorIT {
         fx.secret(ns, "db", db);
         fx.migration(ns, simple("syntax", "db",
                 "ALTER TABLE t_syntax ADD COLUMN a int;\nALTER TABLE t_syntax ADD COLUMN b int NOT NUL;"));
-        SchemaMigrationStatus s = awaitStatus(ns, "syntax", st -> st.phase == MigrationPhase.Failed);
-        assertThat(s.reason).isEqualTo(Reason.SqlError);
-        assertThat(s.message).contains("statement 2", "syntax error");
+        SchemaMigrationStatus s = awaitStatus(ns, "syntax", st -> st.reason == Reason.SqlError);
+        assertThat(s.state).as("nothing was applied: not terminal, waits for a fixed spec")
+                .isEqualTo(MigrationState.Blocked);
+        assertThat(s.phase).isEqualTo(MigrationPhase.CompatibleSchema);
+        assertThat(s.message).contains("statement 2", "syntax error", "nothing of this phase was applied");
         assertThat(columns("t_syntax")).doesNotContain("a", "b");
         assertThat(s.conditions).anySatisfy(c -> {
             assertThat(c.type).isEqualTo("Degraded");
             assertThat(c.status).isEqualTo("True");
         });
+
+        editSpec(ns, "syntax", m -> m.getSpec().compatibleSchema.sql = m.getSpec().compatibleSchema.sql
+                .replace("NOT NUL;", "NOT NULL DEFAULT 0;"));
+        awaitStatus(ns, "syntax", st -> st.phase == MigrationPhase.Succeeded);
+        assertThat(columns("t_syntax")).contains("a", "b");
     }
 
     @Test
@@ -447,13 +454,14 @@ class OperatorIT {
                     sql: ALTER TABLE t_abort_failed_missing DROP COLUMN x;
                     rollbackSql: SELECT 1;
                 """);
-        SchemaMigrationStatus failed = awaitStatus(ns, "failed", st -> st.phase == MigrationPhase.Failed);
-        assertThat(failed.reason).isEqualTo(Reason.SqlError);
+        SchemaMigrationStatus failed = awaitStatus(ns, "failed", st -> st.reason == Reason.SqlError);
+        assertThat(failed.phase).isEqualTo(MigrationPhase.Cleanup);
+        assertThat(failed.state).isEqualTo(MigrationState.Blocked);
         assertThat(columns("t_abort_failed")).contains("a");
         editSpec(ns, "failed", m -> m.getSpec().abort = true);
         SchemaMigrationStatus s = awaitStatus(ns, "failed", st -> st.phase == MigrationPhase.RolledBack);
         assertThat(columns("t_abort_failed")).doesNotContain("a");
-        assertThat(s.rollback.causeMessage).contains("after failure");
+        assertThat(s.rollback.phases).contains(PhaseName.CompatibleSchema);
         assertThat(reasons(ns)).as("the rollback was never held for want of a health check")
                 .doesNotContain("ProbeFailed");
     }

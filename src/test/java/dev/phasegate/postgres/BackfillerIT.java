@@ -231,7 +231,7 @@ class BackfillerIT {
         long attempts = queryLong("SELECT last_value FROM kt_attempts");
         assertThat(attempts).as("rows attempted: all, plus at most one rolled-back batch per interruption")
                 .isBetween((long) rows, (long) rows + 2L * max);
-        assertThat(BackfillCheckpoints.find(db.connect(), uid)).hasValueSatisfying(cp -> {
+        assertThat(BackfillCheckpoints.find(db.connect(), "shop/" + uid)).hasValueSatisfying(cp -> {
             assertThat(cp.finished()).isTrue();
             assertThat(cp.rowsDone()).isEqualTo(rows);
         });
@@ -249,7 +249,7 @@ class BackfillerIT {
     private long checkpointConsistent(String uid, String table) throws SQLException {
         BackfillCheckpoints.Checkpoint cp;
         try (Connection c = db.connect()) {
-            cp = BackfillCheckpoints.find(c, uid).orElseThrow();
+            cp = BackfillCheckpoints.find(c, "shop/" + uid).orElseThrow();
         }
         long key = Long.parseLong(cp.lastKey());
         assertThat(cp.inclusive()).isFalse();

@@ -1,6 +1,7 @@
 package dev.phasegate.testing;
 
 import dev.phasegate.api.SchemaMigration;
+import dev.phasegate.api.SchemaMigrationStatus;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -9,8 +10,11 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
+import org.awaitility.Awaitility;
 
 /** Creates the objects a migration needs, and plays the Deployment controller the mock API server lacks. */
 public final class KubeFixtures {
@@ -107,5 +111,25 @@ public final class KubeFixtures {
 
     public SchemaMigration get(String ns, String name) {
         return client.resources(SchemaMigration.class).inNamespace(ns).withName(name).get();
+    }
+
+    /** Waits until the migration's status satisfies p and returns that status. */
+    public SchemaMigrationStatus awaitStatus(String ns, String name, Predicate<SchemaMigrationStatus> p,
+            Duration atMost) {
+        SchemaMigrationStatus[] last = new SchemaMigrationStatus[1];
+        Awaitility.await().atMost(atMost).pollInterval(Duration.ofMillis(100))
+                .alias("status of " + ns + "/" + name)
+                .until(() -> {
+                    SchemaMigration m = get(ns, name);
+                    last[0] = m == null ? null : m.getStatus();
+                    return last[0] != null && last[0].phase != null && p.test(last[0]);
+                });
+        return last[0];
+    }
+
+    /** Deletes the migration and waits until the API server no longer has it. */
+    public void delete(String ns, String name) {
+        client.resources(SchemaMigration.class).inNamespace(ns).withName(name).delete();
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> get(ns, name) == null);
     }
 }
