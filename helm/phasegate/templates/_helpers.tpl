@@ -96,7 +96,7 @@ Pass a dict: root (the top context) and secrets (include the secrets/get rule).
 {{- $v := .root.Values -}}
 - apiGroups: ["phasegate.dev"]
   resources: ["schemamigrations"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["phasegate.dev"]
   resources: ["schemamigrations/status"]
   verbs: ["patch"]

@@ -21,9 +21,11 @@ public class PhaseStatus {
     /**
      * Set when the last attempt failed in a way no retry can fix (a SQL error before anything was applied, or a
      * rollback that would drop what existed before): the phase waits, Blocked with this reason, until its spec
-     * differs from {@link #specHash}, then tries again.
+     * differs from what it was ({@link #heldSpecHash}), then tries again.
      */
     public Reason awaitingSpecFix;
+    /** Checksum of the whole spec when the phase was held for a fix; any edit of it is the retry. */
+    public String heldSpecHash;
     /** True when the phase cannot be undone (Cleanup without rollbackSql). */
     public Boolean oneWay;
     /** Image the container ran before a Patch-mode rollout, restored on rollback. */
@@ -49,6 +51,7 @@ public class PhaseStatus {
         c.nextAttemptAt = nextAttemptAt;
         c.specHash = specHash;
         c.awaitingSpecFix = awaitingSpecFix;
+        c.heldSpecHash = heldSpecHash;
         c.oneWay = oneWay;
         c.previousImage = previousImage;
         c.message = message;

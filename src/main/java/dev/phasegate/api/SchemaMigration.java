@@ -22,8 +22,13 @@ public class SchemaMigration extends CustomResource<SchemaMigrationSpec, SchemaM
     /** Setting this annotation to "true" aborts the migration, like spec.abort, without editing the spec. */
     public static final String ABORT_ANNOTATION = "phasegate.dev/abort";
 
+    /**
+     * No status until the operator writes one. An empty status object here would exist only in the operator's copy,
+     * not on the server, and the status patch computed against it ("add /status/phase") would then be refused (422)
+     * because /status does not exist there.
+     */
     @Override
     protected SchemaMigrationStatus initStatus() {
-        return new SchemaMigrationStatus();
+        return null;
     }
 }

@@ -261,11 +261,12 @@ public final class MigrationEngine {
         private Decision running(PhaseName p, PhaseStatus rec) {
             String hash = PhaseSpecs.hash(spec, p);
             if (rec.awaitingSpecFix != null) {
-                if (hash.equals(rec.specHash)) {
+                if (PhaseSpecs.hashAll(spec).equals(rec.heldSpecHash)) {
                     return awaitingFix(p, rec);
                 }
-                // The person changed the phase's spec: that is the retry they were asked for.
+                // The person changed the spec: that is the retry they were asked for.
                 rec.awaitingSpecFix = null;
+                rec.heldSpecHash = null;
                 rec.specHash = hash;
                 rec.nextAttemptAt = Times.format(now);
                 rec.message = null;
@@ -367,7 +368,7 @@ public final class MigrationEngine {
                 // Nothing to undo, or undoing would destroy what the migration did not create: a person fixes the
                 // spec (and the phase tries again) or aborts. Not terminal.
                 rec.awaitingSpecFix = f.reason();
-                rec.specHash = PhaseSpecs.hash(spec, p);
+                rec.heldSpecHash = PhaseSpecs.hashAll(spec);
                 rec.nextAttemptAt = null;
                 notes.add(Note.warning(f.reason(), "phase " + p + " attempt " + rec.attempts + " failed: "
                         + f.message()));
@@ -390,7 +391,7 @@ public final class MigrationEngine {
             String applied = rec.statementsDone == 0 ? "nothing of this phase was applied"
                     : rec.statementsDone + " statement(s) of this phase stay applied";
             return decision(MigrationState.Blocked, rec.awaitingSpecFix, "phase " + p + " failed: " + rec.message
-                    + " (" + applied + "). Fix spec." + field(p) + " and the phase is tried again, or set spec.abort"
+                    + " (" + applied + "). Edit the spec to fix it and the phase is tried again, or set spec.abort"
                     + (rec.awaitingSpecFix == Reason.RollbackHeld ? " to run its rollbackSql as written" : " to give up"),
                     null, null, null, true);
         }

@@ -83,6 +83,26 @@ public final class PhaseSpecs {
         }
     }
 
+    /**
+     * Checksum of everything a person might edit to fix a failure: every phase's SQL and rollbackSql, the backfill's
+     * statement and the application. A phase held for a fix is tried again once this changes.
+     */
+    public static String hashAll(SchemaMigrationSpec spec) {
+        StringBuilder canonical = new StringBuilder();
+        for (PhaseName p : PhaseName.values()) {
+            canonical.append(hash(spec, p)).append('\u0000');
+            SqlPhaseSpec s = p == PhaseName.CompatibleSchema || p == PhaseName.Cleanup ? sqlPhase(spec, p) : null;
+            canonical.append(s == null ? "" : nz(s.rollbackSql)).append('\u0000');
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest(canonical.toString().getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+
     private static String nz(String s) {
         return s == null ? "" : s;
     }

@@ -3,8 +3,6 @@ package dev.phasegate.kube;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.time.Clock;
-import java.time.Duration;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /** CDI wiring for the Quarkus application; tests and the demo construct the same classes directly. */
 public class OperatorBeans {
@@ -17,8 +15,7 @@ public class OperatorBeans {
 
     @Produces
     @Singleton
-    SchemaMigrationReconciler.Options options(
-            @ConfigProperty(name = "phasegate.step-threads", defaultValue = "4") int threads) {
-        return new SchemaMigrationReconciler.Options(Duration.ofSeconds(1), threads, Duration.ofSeconds(5));
+    SchemaMigrationReconciler.Options options() {
+        return SchemaMigrationReconciler.Options.defaults();
     }
 }

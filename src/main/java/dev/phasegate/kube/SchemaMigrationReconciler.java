@@ -26,6 +26,8 @@ import dev.phasegate.postgres.ConnectionSettings;
 import dev.phasegate.postgres.HealthMonitor;
 import dev.phasegate.postgres.LockPolicy;
 import dev.phasegate.postgres.SessionSettings;
+import dev.phasegate.postgres.SpecPreflight;
+import dev.phasegate.postgres.SqlFailure;
 import dev.phasegate.postgres.SqlStepExecutor;
 import dev.phasegate.postgres.StepRunner;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -34,7 +36,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -45,6 +49,7 @@ import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInbound
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
 import java.time.Duration;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,17 +67,21 @@ import org.jboss.logging.Logger;
 @ControllerConfiguration(name = SchemaMigrationReconciler.NAME, generationAwareEventProcessing = false,
         informer = @Informer(onUpdateFilter = SpecOrAbortChanged.class))
 @jakarta.inject.Singleton
-public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, AutoCloseable {
+public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, Cleaner<SchemaMigration>,
+        AutoCloseable {
     public static final String NAME = "schemamigration";
     private static final Logger LOG = Logger.getLogger(SchemaMigrationReconciler.class);
     private static final String DEPLOYMENT_INDEX = "phasegate-deployment";
 
     /** Tunables that are not part of the resource; tests shorten the lock retry base. */
-    public record Options(Duration lockRetryBase, int stepThreads, Duration healthInterval) {
+    public record Options(Duration lockRetryBase, Duration healthInterval) {
         public static Options defaults() {
-            return new Options(Duration.ofSeconds(1), 4, Duration.ofSeconds(5));
+            return new Options(Duration.ofSeconds(1), Duration.ofSeconds(5));
         }
     }
+
+    /** How long deletion waits for a running statement to be cancelled and its sessions closed, per try. */
+    static final Duration STOP_ON_DELETE = Duration.ofSeconds(5);
 
     private final KubernetesClient client;
     private final Clock clock;
@@ -80,12 +89,10 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
     private final MigrationEngine engine = new MigrationEngine();
     private final SqlStepExecutor sqlExecutor = new SqlStepExecutor();
     private final SimpleInboundEventSource<SchemaMigration> stepEvents = new SimpleInboundEventSource<>("steps");
-    private final StepRunner steps;
+    private final StepRunner steps = new StepRunner();
     private final Backfiller backfiller = new Backfiller();
-    /** Latest backfill progress and spec per migration key, shared with the running backfill. */
-    private final Map<String, BackfillStatus> backfillProgress = new ConcurrentHashMap<>();
-    private final Map<String, BackfillSpec> backfillSpecs = new ConcurrentHashMap<>();
-    private final Map<String, Integer> backfillDecileReported = new ConcurrentHashMap<>();
+    /** The in-memory state of each live migration, by namespace/name: one object each, closed on delete or end. */
+    private final Map<String, MigrationRuntime> runtimes = new ConcurrentHashMap<>();
     private final HealthMonitor health;
     private final SecretReader secrets;
     private final EventRecorder events;
@@ -98,7 +105,6 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
         this.options = options;
         this.secrets = new SecretReader(client);
         this.events = new EventRecorder(client, clock);
-        this.steps = new StepRunner(options.stepThreads(), this::trigger);
         this.health = new HealthMonitor(HealthMonitor.Options.defaults().withInterval(options.healthInterval())
                 .withClock(clock), this::trigger);
     }
@@ -138,7 +144,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
         Observations obs = Observations.none()
                 .withSpecProblems(problems)
                 .withAbortAnnotation(abortAnnotation)
-                .withStep(steps.observe(key, uid));
+                .withStep(runtime(key).observe(uid));
         ConnectionSettings db = null;
         // A Failed migration may still be aborted (its rollback runs under the health gate), so keep watching it.
         boolean abortRequested = spec != null && (spec.abort || abortAnnotation);
@@ -160,37 +166,37 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
             obs = obs.withHealth(HealthGate.closed(Reason.ProbeFailed, "the database is not reachable yet"));
         }
 
-        if (spec != null && spec.backfill != null) {
+        MigrationRuntime runtime = runtime(key);
+        if (spec != null && spec.backfill != null && runtime.running()) {
             // Batch settings edited in the spec reach a running backfill at its next batch.
-            backfillSpecs.computeIfPresent(key, (k, v) -> spec.backfill);
+            runtime.editBackfillSpec(spec.backfill);
         }
 
         // decide
         Decision d = engine.decide(spec, old, obs, now);
 
         // act
+        BackfillStatus backfillStatus = runtime.backfillProgress();
         if (d.acknowledgeStep()) {
-            steps.acknowledge(key);
+            runtime.acknowledge();
         }
         // Pause and abort stop forward work at the next safe point; a rollback in progress must go on.
         boolean forwardRunning = obs.step() instanceof StepObservation.Running r && !r.rollback();
         if (spec != null && forwardRunning && (spec.paused || abortRequested)) {
-            steps.requestStop(key, abortRequested ? Reason.Aborting : Reason.Paused);
+            runtime.requestStop(abortRequested ? Reason.Aborting : Reason.Paused);
         }
         ConnectionSettings database = db;
-        d.step().ifPresent(step -> act(m, key, uid, step, database));
+        d.step().ifPresent(step -> act(m, runtime, uid, step, database));
 
         // record
         HealthStatus healthStatus = health.latest(key).map(HealthMonitor.Observed::toStatus).orElse(null);
         if (d.phase().isTerminal()) {
             health.forget(key);
         }
-        BackfillStatus backfillStatus = backfillProgress.get(key);
-        progressEvent(m, key, backfillStatus);
-        if (d.acknowledgeStep()) {
-            backfillProgress.remove(key);
-            backfillSpecs.remove(key);
-            backfillDecileReported.remove(key);
+        progressEvent(m, runtime, backfillStatus);
+        if (d.phase().isTerminal() && !runtime.running()) {
+            // The migration has ended: nothing of it stays in memory (a re-created object starts afresh).
+            runtimes.remove(key, runtime);
         }
         SchemaMigrationStatus status = StatusBuilder.build(old, d, generation(m), now, backfillStatus,
                 healthStatus);
@@ -208,9 +214,33 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
         return control;
     }
 
-    private void act(SchemaMigration m, String key, String uid, Step step, ConnectionSettings db) {
+    private MigrationRuntime runtime(String key) {
+        return runtimes.computeIfAbsent(key, MigrationRuntime::new);
+    }
+
+    /**
+     * Deletion: the running statement or backfill is cancelled and its sessions (runner lock included) closed before
+     * the finalizer goes, so nothing of the migration outlives its object. The journal in the database stays, so a
+     * re-created object with the same name and script resumes instead of running anything twice.
+     */
+    @Override
+    public DeleteControl cleanup(SchemaMigration m, Context<SchemaMigration> context) {
+        String key = m.getMetadata().getNamespace() + "/" + m.getMetadata().getName();
+        MigrationRuntime runtime = runtimes.get(key);
+        if (runtime != null && !runtime.stop(STOP_ON_DELETE)) {
+            LOG.warnf("%s deleted while its step still runs; cancelled, waiting for its sessions to close", key);
+            return DeleteControl.noFinalizerRemoval().rescheduleAfter(Duration.ofSeconds(1));
+        }
+        runtimes.remove(key);
+        health.forget(key);
+        LOG.infof("%s deleted: stopped and forgotten (its journal in the database stays)", key);
+        return DeleteControl.defaultDelete();
+    }
+
+    private void act(SchemaMigration m, MigrationRuntime runtime, String uid, Step step, ConnectionSettings db) {
+        String key = runtime.key();
         if (step instanceof Step.Cancel) {
-            steps.cancel(key, Reason.Aborting);
+            runtime.cancel(Reason.Aborting);
         } else if (step instanceof Step.PatchImage p) {
             patchImage(m.getMetadata().getNamespace(), p);
         } else if (step instanceof Step.RunSql sql && db != null) {
@@ -223,41 +253,90 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
                     PhaseSpecs.sqlPhase(spec, sql.phase()).rollbackSql);
             StepObservation initial = new StepObservation.Running(sql.phase(), sql.rollback(), 0, 0, null,
                     (sql.rollback() ? "rollback of " : "") + sql.phase() + ": connecting");
-            steps.submit(key, uid, initial, ctx -> sqlExecutor.run(request,
-                    (done, total, waiting, detail) -> ctx.progress().accept(new StepObservation.Running(sql.phase(),
-                            sql.rollback(), done, total, waiting, detail)),
-                    ctx.control(), () -> sustainedBreach(key)));
+            List<SpecPreflight.Script> later = sql.rollback() ? List.of() : laterScripts(spec, sql.phase());
+            start(runtime, uid, initial, ctx -> preflight(request.db(), request.session(), sql.phase(), later)
+                    .orElseGet(() -> sqlExecutor.run(request, (done, total, waiting, detail) -> ctx.progress()
+                            .accept(new StepObservation.Running(sql.phase(), sql.rollback(), done, total, waiting,
+                                    detail)), ctx.control(), () -> sustainedBreach(key))));
         } else if (step instanceof Step.RunBackfill && db != null) {
             SchemaMigrationSpec spec = m.getSpec();
             LockPolicy locks = LockPolicy.from(spec.locks).withRetryBase(options.lockRetryBase());
-            backfillSpecs.put(key, spec.backfill);
+            runtime.editBackfillSpec(spec.backfill);
             Backfiller.BackfillRequest request = new Backfiller.BackfillRequest(uid, key,
-                    () -> backfillSpecs.getOrDefault(key, spec.backfill), db,
+                    () -> runtime.currentBackfillSpec(spec.backfill), db,
                     SessionSettings.forMigration(m.getMetadata().getNamespace(), m.getMetadata().getName(),
                             locks.lockTimeout(), locks.statementTimeout()), locks);
             StepObservation initial = new StepObservation.Running(PhaseName.Backfill, false, 0, 0, null,
                     "backfill of " + spec.backfill.table + ": checking the table and key");
-            steps.submit(key, uid, initial, ctx -> backfiller.run(request, (running, progress) -> {
-                backfillProgress.put(key, progress);
-                ctx.progress().accept(running);
-            }, ctx.control(), () -> health.gate(key)));
+            List<SpecPreflight.Script> later = laterScripts(spec, PhaseName.Backfill);
+            start(runtime, uid, initial, ctx -> preflight(request.db(), request.session(), PhaseName.Backfill, later)
+                    .orElseGet(() -> backfiller.run(request, (running, progress) -> {
+                        runtime.backfillProgress(progress);
+                        ctx.progress().accept(running);
+                    }, ctx.control(), () -> health.gate(key))));
+        }
+    }
+
+    /**
+     * What the phases after this one will run, and every rollbackSql: each must parse before this phase applies
+     * anything, so a migration that would fail in Cleanup says so before its expand.
+     */
+    static List<SpecPreflight.Script> laterScripts(SchemaMigrationSpec spec, PhaseName phase) {
+        List<SpecPreflight.Script> scripts = new ArrayList<>();
+        if (spec.compatibleSchema != null) {
+            scripts.add(new SpecPreflight.Script("spec.compatibleSchema.rollbackSql", spec.compatibleSchema.rollbackSql));
+        }
+        if (spec.backfill != null && phase.ordinal() < PhaseName.Backfill.ordinal()) {
+            scripts.add(SpecPreflight.backfill(spec.backfill));
+        }
+        if (spec.cleanup != null) {
+            if (phase.ordinal() < PhaseName.Cleanup.ordinal()) {
+                scripts.add(new SpecPreflight.Script("spec.cleanup.sql", spec.cleanup.sql));
+            }
+            scripts.add(new SpecPreflight.Script("spec.cleanup.rollbackSql", spec.cleanup.rollbackSql));
+        }
+        return scripts;
+    }
+
+    /** A failed step when a later script does not parse; empty when all do (or there is nothing to check). */
+    private static Optional<StepObservation> preflight(ConnectionSettings db, SessionSettings session, PhaseName phase,
+            List<SpecPreflight.Script> scripts) {
+        try {
+            return SpecPreflight.firstError(db, session, scripts).map(error -> new StepObservation.Failed(phase, false,
+                    0, Reason.SqlError, error + "; found before " + phase + " applied anything", false));
+        } catch (SQLException e) {
+            SqlFailure f = SqlFailure.of(e, db);
+            return Optional.of(new StepObservation.Failed(phase, false, 0, f.reason(), "checking the later phases'"
+                    + " SQL: " + f.message(), f.retryable()));
+        }
+    }
+
+    /**
+     * Starts a step unless one of this migration is still running or unrecorded; a refusal is logged and the next
+     * reconcile (triggered when that step reports) decides again, so no request is silently lost.
+     */
+    private void start(MigrationRuntime runtime, String uid, StepObservation initial, StepRunner.Work work) {
+        synchronized (runtime) {
+            if (!runtime.canStart(uid)) {
+                LOG.infof("%s: step not started, busy with %s; deciding again when it reports", runtime.key(),
+                        runtime.busyWith());
+                return;
+            }
+            runtime.started(steps.start(uid, initial, work, () -> trigger(runtime.key())));
         }
     }
 
     /** An Event each time the backfill crosses another 10 %, so kubectl describe shows its pace without noise. */
-    private void progressEvent(SchemaMigration m, String key, BackfillStatus progress) {
+    private void progressEvent(SchemaMigration m, MigrationRuntime runtime, BackfillStatus progress) {
         if (progress == null || progress.percent == null) {
             return;
         }
         int decile = Math.min(10, progress.percent / 10);
-        Integer last = backfillDecileReported.put(key, decile);
-        if (decile > 0 && (last == null || decile > last)) {
+        if (runtime.crossedDecile(decile)) {
             events.record(m, Note.info(Reason.BackfillRunning, "backfill " + progress.percent + "%: "
                     + progress.rowsDone + " of ~" + progress.rowsEstimated + " rows"
                     + (progress.rowsPerSecond == null ? "" : String.format(", %.0f rows/s", progress.rowsPerSecond))
                     + (progress.eta == null ? "" : ", ETA " + progress.eta)));
-        } else if (last != null && last > decile) {
-            backfillDecileReported.put(key, last);
         }
     }
 
@@ -349,6 +428,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
     @jakarta.annotation.PreDestroy
     @Override
     public void close() {
+        runtimes.values().forEach(r -> r.cancel(Reason.Aborting));
         steps.close();
         health.close();
     }

@@ -6,15 +6,18 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Reconcile on a spec change (generation) or on the abort annotation, not on our own status writes. JOSDK's
- * generation-aware filter alone would drop the annotation, so an abort would wait for the next scheduled check.
+ * Reconcile on a spec change (generation), on the abort annotation, on deletion, or when the finalizers changed, not
+ * on our own status writes. JOSDK's generation-aware filter alone would drop the annotation, so an abort would wait
+ * for the next scheduled check; and the SDK adds its finalizer in a reconcile of its own, whose result (the object
+ * with the finalizer) must be reconciled again for the migration to start.
  */
 public class SpecOrAbortChanged implements OnUpdateFilter<SchemaMigration> {
     @Override
     public boolean accept(SchemaMigration now, SchemaMigration before) {
         return !Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
                 || !Objects.equals(abort(now), abort(before))
-                || now.getMetadata().getDeletionTimestamp() != null;
+                || now.getMetadata().getDeletionTimestamp() != null
+                || !Objects.equals(now.getMetadata().getFinalizers(), before.getMetadata().getFinalizers());
     }
 
     private static String abort(SchemaMigration m) {

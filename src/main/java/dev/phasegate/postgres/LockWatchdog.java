@@ -7,10 +7,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -25,11 +21,6 @@ import org.jboss.logging.Logger;
 public final class LockWatchdog implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LockWatchdog.class);
     static final Duration POLL = Duration.ofMillis(100);
-    private static final ScheduledExecutorService TIMER = Executors.newScheduledThreadPool(1, r -> {
-        Thread t = new Thread(r, "phasegate-watchdog");
-        t.setDaemon(true);
-        return t;
-    });
 
     /**
      * Sessions waiting behind $1 (our backend), followed through waiters of waiters. Only ungranted locks are
@@ -68,7 +59,12 @@ public final class LockWatchdog implements AutoCloseable {
     private final Consumer<String> report;
     private final Runnable cancel;
     private final AtomicReference<Breach> breach = new AtomicReference<>();
-    private final ScheduledFuture<?> task;
+    /**
+     * One thread per watched statement, not a shared timer: a poll that hangs on one database (black-holed network,
+     * until the socket timeout) must not stop the watchdogs of statements on other databases.
+     */
+    private final Thread thread;
+    private volatile boolean closed;
     private final Supplier<Optional<Breach>> external;
     private long indexWaitSinceNanos = -1;
     private String lastReport = "";
@@ -82,7 +78,22 @@ public final class LockWatchdog implements AutoCloseable {
         this.indexBuild = indexBuild;
         this.report = report;
         this.cancel = cancel;
-        this.task = TIMER.scheduleWithFixedDelay(this::poll, POLL.toMillis(), POLL.toMillis(), TimeUnit.MILLISECONDS);
+        this.thread = new Thread(this::loop, "phasegate-watchdog-" + target);
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    private void loop() {
+        while (!closed) {
+            try {
+                Thread.sleep(POLL.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!closed) {
+                poll();
+            }
+        }
     }
 
     /**
@@ -143,6 +154,9 @@ public final class LockWatchdog implements AutoCloseable {
                 evaluate(rs.getInt(1), rs.getLong(2), rs.getString(3), rs.wasNull() ? null : locker, rs.getString(5));
             }
         } catch (SQLException | RuntimeException e) {
+            if (closed) {
+                return; // the statement is over; an interrupted last poll says nothing about it
+            }
             // A watchdog that cannot see must not let the statement run blind: treat it as a breach.
             trip(new Breach(Reason.ProbeFailed, "lock watchdog lost its view of the database ("
                     + (e instanceof SQLException se ? SqlFailure.serverText(se) : e.toString())
@@ -197,6 +211,13 @@ public final class LockWatchdog implements AutoCloseable {
 
     @Override
     public void close() {
-        task.cancel(false);
+        closed = true;
+        thread.interrupt();
+        try {
+            // The watcher connection is reused for the next statement's watchdog: let a poll in flight finish.
+            thread.join(1_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

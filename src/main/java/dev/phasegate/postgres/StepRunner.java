@@ -2,8 +2,8 @@ package dev.phasegate.postgres;
 
 import dev.phasegate.api.Reason;
 import dev.phasegate.engine.StepObservation;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -12,8 +12,8 @@ import java.util.function.Function;
 import org.jboss.logging.Logger;
 
 /**
- * Runs long steps off the reconcile thread, one per migration, and keeps their progress and result until the
- * reconciler has recorded it. Every change triggers a reconcile of the migration through the callback.
+ * Runs long steps off the reconcile thread. A thread per running step, not a fixed pool: a days-long backfill on one
+ * database must not make another migration's step, or an abort's rollback, wait for a free thread.
  */
 public final class StepRunner implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(StepRunner.class);
@@ -26,71 +26,82 @@ public final class StepRunner implements AutoCloseable {
     public record StepContext(StepControl control, Consumer<StepObservation> progress) {
     }
 
-    private record Handle(String owner, StepControl control, StepObservation state, boolean finished) {
-    }
+    /** One step in flight or finished: who started it (the object's UID), how far it is, and its stop control. */
+    public static final class Step {
+        private final String owner;
+        private final StepControl control = new StepControl();
+        private final CountDownLatch done = new CountDownLatch(1);
+        private volatile StepObservation state;
 
-    private final ExecutorService pool;
-    private final Consumer<String> onChange;
-    private final Map<String, Handle> steps = new ConcurrentHashMap<>();
-
-    public StepRunner(int threads, Consumer<String> onChange) {
-        this.pool = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "phasegate-step");
-            t.setDaemon(true);
-            return t;
-        });
-        this.onChange = onChange;
-    }
-
-    /** The step's state for this migration (key), or Idle; a step of an older object with the same name is ignored. */
-    public StepObservation observe(String key, String owner) {
-        Handle h = steps.get(key);
-        return h == null || !h.owner().equals(owner) ? StepObservation.idle() : h.state();
-    }
-
-    /** Starts the work unless a step of this migration is running or its result is not yet recorded. */
-    public boolean submit(String key, String owner, StepObservation initial, Work work) {
-        StepControl control = new StepControl();
-        Handle fresh = new Handle(owner, control, initial, false);
-        if (steps.putIfAbsent(key, fresh) != null) {
-            return false;
+        private Step(String owner, StepObservation initial) {
+            this.owner = owner;
+            this.state = initial;
         }
-        pool.submit(() -> {
+
+        public String owner() {
+            return owner;
+        }
+
+        public StepObservation state() {
+            return state;
+        }
+
+        public boolean finished() {
+            return done.getCount() == 0;
+        }
+
+        /** Stop at the next safe point (pause, abort before the next statement or batch). */
+        public void requestStop(Reason reason) {
+            if (!finished()) {
+                control.requestStop(reason);
+            }
+        }
+
+        /** Stop now: cancel the running statement. */
+        public void cancel(Reason reason) {
+            if (!finished()) {
+                control.cancelNow(reason);
+            }
+        }
+
+        /** Waits until the step's thread is done with the database (its sessions closed). */
+        public boolean awaitFinished(Duration atMost) {
+            try {
+                return done.await(atMost.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
+    private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "phasegate-step");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** Starts the work; onChange runs after every progress report and at the end. */
+    public Step start(String owner, StepObservation initial, Work work, Runnable onChange) {
+        Step step = new Step(owner, initial);
+        pool.execute(() -> {
             StepObservation result;
             try {
-                result = work.apply(new StepContext(control, p -> update(key, control, p, false)));
+                result = work.apply(new StepContext(step.control, p -> {
+                    if (!step.finished()) {
+                        step.state = p;
+                        onChange.run();
+                    }
+                }));
             } catch (RuntimeException e) {
-                LOG.errorf("step of %s failed unexpectedly: %s", key, e.toString());
+                LOG.errorf("step of %s failed unexpectedly: %s", owner, e.getClass().getName());
                 result = failedLike(initial, Reason.SqlError, "internal error: " + e.getClass().getSimpleName());
             }
-            update(key, control, result, true);
+            step.state = result;
+            step.done.countDown();
+            onChange.run();
         });
-        return true;
-    }
-
-    private void update(String key, StepControl control, StepObservation state, boolean finished) {
-        steps.computeIfPresent(key, (k, h) -> h.control() == control ? new Handle(h.owner(), control, state,
-                finished) : h);
-        onChange.accept(key);
-    }
-
-    /** Forgets a finished step's result once it is in status. */
-    public void acknowledge(String key) {
-        steps.computeIfPresent(key, (k, h) -> h.finished() ? null : h);
-    }
-
-    public void requestStop(String key, Reason reason) {
-        Handle h = steps.get(key);
-        if (h != null && !h.finished()) {
-            h.control().requestStop(reason);
-        }
-    }
-
-    public void cancel(String key, Reason reason) {
-        Handle h = steps.get(key);
-        if (h != null && !h.finished()) {
-            h.control().cancelNow(reason);
-        }
+        return step;
     }
 
     private static StepObservation failedLike(StepObservation initial, Reason reason, String message) {
@@ -102,7 +113,6 @@ public final class StepRunner implements AutoCloseable {
 
     @Override
     public void close() {
-        steps.values().forEach(h -> h.control().cancelNow(Reason.Aborting));
         pool.shutdownNow();
         try {
             pool.awaitTermination(10, TimeUnit.SECONDS);

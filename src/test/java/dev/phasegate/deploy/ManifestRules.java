@@ -45,7 +45,8 @@ final class ManifestRules {
     /** Every (apiGroup/resource: verb) the operator's code needs; see docs/install.md. Nothing else may be granted. */
     static final Set<String> OPERATOR_GRANTS = Set.of(
             "phasegate.dev/schemamigrations:get", "phasegate.dev/schemamigrations:list",
-            "phasegate.dev/schemamigrations:watch", "phasegate.dev/schemamigrations/status:patch",
+            "phasegate.dev/schemamigrations:watch", "phasegate.dev/schemamigrations:patch",
+            "phasegate.dev/schemamigrations/status:patch",
             "apps/deployments:get", "apps/deployments:list", "apps/deployments:watch", "apps/deployments:patch",
             "/pods:list", "/secrets:get", "/events:create");
     static final String DEPLOYMENT_PATCH = "apps/deployments:patch";

@@ -1212,7 +1212,7 @@ class MigrationEngineTest {
             assertThat(d.step()).isEmpty();
             assertThat(d.rollback()).isNull();
             assertThat(d.message()).contains("CompatibleSchema", "relation \"orders\" does not exist",
-                    "nothing of this phase was applied", "Fix spec.compatibleSchema");
+                    "nothing of this phase was applied", "Edit the spec to fix it");
             assertThat(m.phase(CompatibleSchema).state).isEqualTo(PhaseState.Running);
             assertThat(m.phase(CompatibleSchema).awaitingSpecFix).isEqualTo(Reason.SqlError);
             assertThat(d.notes()).anySatisfy(n -> {

@@ -215,6 +215,81 @@ class LifecycleIT {
                 .as("applied again, not skipped as 'done'").isEqualTo(4);
     }
 
+    @Test
+    void deletingAMigrationMidStatementCancelsItReleasesTheRunnerAndForgetsIt() throws Exception {
+        String ns = "delete-mid";
+        sql("CREATE TABLE dm (id int PRIMARY KEY); INSERT INTO dm SELECT g FROM generate_series(1, 20000) g;"
+                + " CREATE FUNCTION dm_slow() RETURNS text LANGUAGE sql VOLATILE"
+                + " AS $$ SELECT pg_sleep(0.001)::text || 'x' $$");
+        fx.secret(ns, "db", db);
+        String yaml = """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: dm-slow}
+                spec:
+                  database: {secretRef: {name: db}}
+                  compatibleSchema:
+                    sql: ALTER TABLE dm ADD COLUMN w text NOT NULL DEFAULT dm_slow();
+                """;
+        fx.migration(ns, yaml);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> count(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'phasegate/delete-mid/dm-slow'"
+                        + " AND state = 'active' AND query LIKE 'ALTER TABLE dm%'") == 1);
+        assertThat(fx.get(ns, "dm-slow").getMetadata().getFinalizers()).as("deletion waits for the operator")
+                .isNotEmpty();
+
+        long t0 = System.nanoTime();
+        kube.client().resources(SchemaMigration.class).inNamespace(ns).withName("dm-slow").delete();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> fx.get(ns, "dm-slow") == null);
+        long goneMs = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(goneMs).as("the object is gone within seconds").isLessThan(10_000);
+        assertThat(count("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE application_name = 'phasegate/delete-mid/dm-slow'")).as("no session of it left").isZero();
+        assertThat(count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).as("runner lock released")
+                .isZero();
+        assertThat(count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'dm'"
+                + " AND column_name = 'w'")).as("the cancelled statement left nothing").isZero();
+
+        // Re-created, it starts afresh: nothing of the deleted object's step stands in its way.
+        fx.migration(ns, yaml.replace("dm_slow()", "'x'"));
+        awaitStatus(ns, "dm-slow", st -> st.phase == MigrationPhase.Succeeded);
+        assertThat(count("SELECT count(*) FROM dm WHERE w = 'x'")).isEqualTo(20000);
+    }
+
+    @Test
+    void aTypoInTheCleanupIsFoundBeforeTheExpandRuns() throws Exception {
+        String ns = "preflight";
+        sql("CREATE TABLE pf (id bigint PRIMARY KEY, old_col int)");
+        fx.secret(ns, "db", db);
+        fx.migration(ns, """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: pf}
+                spec:
+                  database: {secretRef: {name: db}}
+                  compatibleSchema:
+                    sql: ALTER TABLE pf ADD COLUMN new_col int;
+                    rollbackSql: ALTER TABLE pf DROP COLUMN IF EXISTS new_col;
+                  backfill: {table: pf, keyColumn: id, set: "new_col = old_col", where: "new_col IS DISTINCT FROM old_col"}
+                  cleanup:
+                    sql: ALTER TABLE pf DROP COLUMN old_col CASCADEE;
+                """);
+        SchemaMigrationStatus s = awaitStatus(ns, "pf", st -> st.reason == Reason.SqlError);
+        assertThat(s.phase).isEqualTo(MigrationPhase.CompatibleSchema);
+        assertThat(s.state).isEqualTo(MigrationState.Blocked);
+        assertThat(s.message).contains("spec.cleanup.sql", "syntax error", "before CompatibleSchema applied anything");
+        assertThat(count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'pf'"
+                + " AND column_name = 'new_col'")).as("the expand did not run").isZero();
+
+        kube.client().resources(SchemaMigration.class).inNamespace(ns).withName("pf").edit(m -> {
+            m.getSpec().cleanup.sql = "ALTER TABLE pf DROP COLUMN old_col;";
+            m.getMetadata().setGeneration(m.getMetadata().getGeneration() + 1);
+            return m;
+        });
+        awaitStatus(ns, "pf", st -> st.phase == MigrationPhase.Succeeded);
+        assertThat(count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'pf'")).isEqualTo(2);
+    }
+
     private static SchemaMigrationStatus awaitStatus(String ns, String name, Predicate<SchemaMigrationStatus> p) {
         return fx.awaitStatus(ns, name, p, Duration.ofSeconds(60));
     }

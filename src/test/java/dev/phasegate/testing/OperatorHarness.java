@@ -60,7 +60,7 @@ public final class OperatorHarness implements AutoCloseable {
     }
 
     public OperatorHarness start() {
-        return start(Clock.systemUTC(), new SchemaMigrationReconciler.Options(Duration.ofMillis(100), 4,
+        return start(Clock.systemUTC(), new SchemaMigrationReconciler.Options(Duration.ofMillis(100),
                 Duration.ofSeconds(1)));
     }
 

@@ -1,0 +1,123 @@
+package dev.phasegate.kube;
+
+import dev.phasegate.api.BackfillSpec;
+import dev.phasegate.api.BackfillStatus;
+import dev.phasegate.api.Reason;
+import dev.phasegate.engine.StepObservation;
+import dev.phasegate.postgres.StepRunner;
+import java.time.Duration;
+
+/**
+ * Everything the operator keeps in memory for one migration (namespace/name): the step it runs, the backfill's
+ * latest progress and spec, the last progress Event. One object with one lifecycle: created when the migration first
+ * needs it, closed when the object is deleted or the migration has ended, so no per-migration state outlives it.
+ */
+final class MigrationRuntime {
+    private final String key;
+    private volatile StepRunner.Step step;
+    private volatile BackfillStatus backfillProgress;
+    private volatile BackfillSpec backfillSpec;
+    private int decileReported = -1;
+
+    MigrationRuntime(String key) {
+        this.key = key;
+    }
+
+    String key() {
+        return key;
+    }
+
+    /** The step's state for this object (uid), or Idle; a step of an earlier object with this name is not its. */
+    StepObservation observe(String uid) {
+        StepRunner.Step s = step;
+        return s == null || !s.owner().equals(uid) ? StepObservation.idle() : s.state();
+    }
+
+    /**
+     * Whether a step may start now. Refused while a step runs, or while a finished step's result is not recorded
+     * (unless it belongs to an earlier object with this name, whose result nobody will record).
+     */
+    boolean canStart(String uid) {
+        StepRunner.Step s = step;
+        return s == null || s.finished() && !s.owner().equals(uid);
+    }
+
+    /** What is in the way of a new step, for the status message when canStart is false. */
+    String busyWith() {
+        StepRunner.Step s = step;
+        return s == null ? "nothing" : (s.finished() ? "an unrecorded result" : "a running step")
+                + (s.state() instanceof StepObservation.Running r ? " (" + r.detail() + ")" : "");
+    }
+
+    void started(StepRunner.Step s) {
+        step = s;
+    }
+
+    /** Forgets a finished step's result once it is in status. */
+    void acknowledge() {
+        StepRunner.Step s = step;
+        if (s != null && s.finished()) {
+            step = null;
+            backfillProgress = null;
+            backfillSpec = null;
+            decileReported = -1;
+        }
+    }
+
+    void requestStop(Reason reason) {
+        StepRunner.Step s = step;
+        if (s != null) {
+            s.requestStop(reason);
+        }
+    }
+
+    void cancel(Reason reason) {
+        StepRunner.Step s = step;
+        if (s != null) {
+            s.cancel(reason);
+        }
+    }
+
+    /** Cancels what runs and waits for its sessions to close; false if it did not stop within atMost. */
+    boolean stop(Duration atMost) {
+        StepRunner.Step s = step;
+        if (s == null) {
+            return true;
+        }
+        s.cancel(Reason.Aborting);
+        return s.awaitFinished(atMost);
+    }
+
+    boolean running() {
+        StepRunner.Step s = step;
+        return s != null && !s.finished();
+    }
+
+    BackfillStatus backfillProgress() {
+        return backfillProgress;
+    }
+
+    void backfillProgress(BackfillStatus progress) {
+        backfillProgress = progress;
+    }
+
+    /** The backfill's spec as edited since it started: batch settings reach a running backfill at its next batch. */
+    BackfillSpec currentBackfillSpec(BackfillSpec fallback) {
+        BackfillSpec s = backfillSpec;
+        return s == null ? fallback : s;
+    }
+
+    void editBackfillSpec(BackfillSpec spec) {
+        backfillSpec = spec;
+    }
+
+    /** Returns true when the backfill crossed into a new decile since the last Event (one Event per 10 %). */
+    synchronized boolean crossedDecile(int decile) {
+        if (decile > decileReported) {
+            boolean report = decileReported >= 0 || decile > 0;
+            decileReported = decile;
+            return report && decile > 0;
+        }
+        return false;
+    }
+}
