@@ -18,7 +18,9 @@ public class OperatorBeans {
     @Produces
     @Singleton
     SchemaMigrationReconciler.Options options(
-            @ConfigProperty(name = "phasegate.step-threads", defaultValue = "4") int threads) {
-        return new SchemaMigrationReconciler.Options(Duration.ofSeconds(1), threads, Duration.ofSeconds(5));
+            @ConfigProperty(name = "phasegate.step-threads", defaultValue = "4") int threads,
+            @ConfigProperty(name = "phasegate.health.show-query-text", defaultValue = "false") boolean showQueryText) {
+        return new SchemaMigrationReconciler.Options(Duration.ofSeconds(1), threads, Duration.ofSeconds(5),
+                showQueryText);
     }
 }

@@ -66,8 +66,17 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
     private static final Logger LOG = Logger.getLogger(SchemaMigrationReconciler.class);
     private static final String DEPLOYMENT_INDEX = "phasegate-deployment";
 
-    /** Tunables that are not part of the resource; tests shorten the lock retry base. */
-    public record Options(Duration lockRetryBase, int stepThreads, Duration healthInterval) {
+    /**
+     * Tunables that are not part of the resource; tests shorten the lock retry base.
+     *
+     * @param showQueryText put blockers' query texts in status and Events (phasegate.health.show-query-text); they
+     *                      can carry other sessions' data, so the default names only command and table
+     */
+    public record Options(Duration lockRetryBase, int stepThreads, Duration healthInterval, boolean showQueryText) {
+        public Options(Duration lockRetryBase, int stepThreads, Duration healthInterval) {
+            this(lockRetryBase, stepThreads, healthInterval, false);
+        }
+
         public static Options defaults() {
             return new Options(Duration.ofSeconds(1), 4, Duration.ofSeconds(5));
         }
@@ -99,7 +108,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
         this.events = new EventRecorder(client, clock);
         this.steps = new StepRunner(options.stepThreads(), this::trigger);
         this.health = new HealthMonitor(HealthMonitor.Options.defaults().withInterval(options.healthInterval())
-                .withClock(clock), this::trigger);
+                .withClock(clock).withShowQueryText(options.showQueryText()), this::trigger);
     }
 
     private void trigger(String key) {
