@@ -20,6 +20,8 @@ public final class Sessions {
         p.setProperty("connectTimeout", "10");
         p.setProperty("loginTimeout", "10");
         p.setProperty("tcpKeepAlive", "true");
+        // Otherwise pgjdbc puts the server's DETAIL (row values) and a failed batch's parameters in getMessage().
+        p.setProperty("logServerErrorDetail", "false");
         p.setProperty("options", "-c lock_timeout=" + s.lockTimeout().toMillis()
                 + " -c statement_timeout=" + s.statementTimeout().toMillis()
                 + " -c idle_in_transaction_session_timeout=" + s.idleInTransactionTimeout().toMillis());
