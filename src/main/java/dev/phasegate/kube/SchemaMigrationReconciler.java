@@ -23,6 +23,7 @@ import dev.phasegate.engine.StepObservation;
 import dev.phasegate.postgres.Backfiller;
 import dev.phasegate.postgres.ConnectionSettings;
 import dev.phasegate.postgres.HealthMonitor;
+import dev.phasegate.postgres.JdbcUrlPolicy;
 import dev.phasegate.postgres.LockPolicy;
 import dev.phasegate.postgres.SessionSettings;
 import dev.phasegate.postgres.SqlStepExecutor;
@@ -71,10 +72,16 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
      *
      * @param showQueryText put blockers' query texts in status and Events (phasegate.health.show-query-text); they
      *                      can carry other sessions' data, so the default names only command and table
+     * @param allowedHosts  host globs a Secret's jdbcUrl may name (phasegate.database.allowed-hosts); empty: any
      */
-    public record Options(Duration lockRetryBase, int stepThreads, Duration healthInterval, boolean showQueryText) {
+    public record Options(Duration lockRetryBase, int stepThreads, Duration healthInterval, boolean showQueryText,
+            List<String> allowedHosts) {
+        public Options {
+            allowedHosts = List.copyOf(allowedHosts == null ? List.of() : allowedHosts);
+        }
+
         public Options(Duration lockRetryBase, int stepThreads, Duration healthInterval) {
-            this(lockRetryBase, stepThreads, healthInterval, false);
+            this(lockRetryBase, stepThreads, healthInterval, false, List.of());
         }
 
         public static Options defaults() {
@@ -104,7 +111,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
         this.client = client;
         this.clock = clock;
         this.options = options;
-        this.secrets = new SecretReader(client);
+        this.secrets = new SecretReader(client, JdbcUrlPolicy.allowingHosts(options.allowedHosts()));
         this.events = new EventRecorder(client, clock);
         this.steps = new StepRunner(options.stepThreads(), this::trigger);
         this.health = new HealthMonitor(HealthMonitor.Options.defaults().withInterval(options.healthInterval())
