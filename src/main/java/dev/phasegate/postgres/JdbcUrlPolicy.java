@@ -18,7 +18,7 @@ import org.postgresql.PGProperty;
  * and pgjdbc gives URL parameters precedence over the properties phasegate sets; so a parameter can instantiate a
  * class in the operator ({@code socketFactory}, {@code sslfactory}, {@code sslhostnameverifier},
  * {@code sslpasswordcallback}, {@code authenticationPluginClassName}: CVE-2022-21724), read files
- * ({@code service}, {@code sslpasswordcallback}), lift phasegate's session bounds ({@code options=-c
+ * ({@code service} reads pg_service.conf), lift phasegate's session bounds ({@code options=-c
  * lock_timeout=0}, {@code currentSchema}) or move the connection elsewhere ({@code host}, {@code port}). Only the
  * parameters listed in {@link #ALLOWED} pass, with their values checked; every other one is refused, including the
  * ones pgjdbc would silently ignore (a misspelt {@code SSLMode} that leaves TLS off).

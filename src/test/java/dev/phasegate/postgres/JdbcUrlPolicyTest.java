@@ -50,6 +50,16 @@ class JdbcUrlPolicyTest {
     }
 
     @Test
+    void pgjdbcLetsTheUrlOverrideTheSessionSettingsPhasegatePasses() {
+        // Why options must be refused: Sessions passes lock_timeout in "options", and the URL's value wins.
+        java.util.Properties ours = new java.util.Properties();
+        ours.setProperty("options", "-c lock_timeout=500");
+        String hostile = BASE + "?options=-c%20lock_timeout%3D0";
+        assertThat(org.postgresql.Driver.parseURL(hostile, ours).getProperty("options")).isEqualTo("-c lock_timeout=0");
+        assertThat(any.check(hostile)).hasValueSatisfying(r -> assertThat(r).contains("'options'"));
+    }
+
+    @Test
     void saysWhenASpellingWouldBeIgnored() {
         assertThat(any.check(BASE + "?SSLMode=verify-full")).hasValueSatisfying(r -> assertThat(r)
                 .contains("'SSLMode'", "only as 'sslmode'", "would ignore"));
