@@ -35,8 +35,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A run with a recognisable password in the Secret and a recognisable value in another application's query and
- * rows: a gate closed by that application's session, a statement failing on that value, a login failing with a
- * wrong recognisable password. Neither may appear in any log line (with its exception), Event or status.
+ * rows: a gate closed by that application's session, a statement and a backfill batch failing on that value, a
+ * login failing with a wrong recognisable password. Neither may appear in any log line (with its exception), Event or status.
  */
 @WithPostgres
 class SecretsCanaryIT {
@@ -87,6 +87,8 @@ class SecretsCanaryIT {
             s.execute("INSERT INTO customers VALUES (1, '" + DATA + "')");
             s.execute("CREATE TABLE dupes (id int PRIMARY KEY, email text)");
             s.execute("INSERT INTO dupes VALUES (1, '" + DATA + "'), (2, '" + DATA + "')");
+            s.execute("CREATE TABLE casts (id int PRIMARY KEY, email text, n int)");
+            s.execute("INSERT INTO casts VALUES (1, '" + DATA + "', NULL)");
         }
         kube = new OperatorHarness().start();
         fx = new KubeFixtures(kube.client());
@@ -132,8 +134,21 @@ class SecretsCanaryIT {
         fx.migration("canary-c", migration("badlogin", "ALTER TABLE dupes ADD COLUMN note text;", ""));
         awaitStatus("canary-c", "badlogin", st -> st.reason == Reason.AuthenticationFailed);
 
+        // A backfill batch failing on the value: a data exception quotes it in the server's primary message.
+        fx.secret("canary-d", "db", db.jdbcUrl(), ROLE, PASSWORD);
+        fx.migration("canary-d", """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: cast}
+                spec:
+                  database: {secretRef: {name: db}}
+                  backfill: {table: casts, keyColumn: id, set: "n = email::int", where: "n IS NULL"}
+                """);
+        SchemaMigrationStatus cast = awaitStatus("canary-d", "cast", st -> st.phase == MigrationPhase.Failed);
+        assertThat(cast.message).contains("invalid input syntax for type integer", "22P02");
+
         List<String> seen = new ArrayList<>(LOG_LINES);
-        for (String ns : List.of("canary-a", "canary-b", "canary-c")) {
+        for (String ns : List.of("canary-a", "canary-b", "canary-c", "canary-d")) {
             for (SchemaMigration m : kube.client().resources(SchemaMigration.class).inNamespace(ns).list().getItems()) {
                 seen.add(kube.client().getKubernetesSerialization().asYaml(m));
             }
