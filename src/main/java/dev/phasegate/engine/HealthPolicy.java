@@ -155,7 +155,7 @@ public final class HealthPolicy {
                     : "; our DDL would conflict with it (blockOnAutovacuum is true)";
             return closed(Reason.Autovacuum, "autovacuum runs on " + run.table() + more + " (pid " + run.pid()
                     + ", for " + show(run.age()) + ")" + why,
-                    new Blocker(run.pid(), null, "autovacuum", "active", run.age(), run.query()));
+                    new Blocker(run.pid(), null, "autovacuum", "active", run.age(), run.statement()));
         }
         return Assessment.open();
     }
@@ -254,10 +254,12 @@ public final class HealthPolicy {
     public static HealthStatus.Blocker blockerStatus(Blocker b) {
         HealthStatus.Blocker out = new HealthStatus.Blocker();
         out.pid = b.pid();
+        out.user = b.user();
         out.applicationName = b.applicationName();
         out.state = b.state();
         out.age = show(b.age());
-        out.query = b.query() == null ? null : truncate(b.query().strip(), 200);
+        out.statement = b.statement();
+        out.query = b.queryText() == null ? null : truncate(b.queryText().strip(), 200);
         return out;
     }
 

@@ -126,18 +126,29 @@ public record HealthSnapshot(
     }
 
     /**
-     * A session in the way: who it is and what it runs.
+     * A session in the way: who it is and what it runs. Another session's query text can carry its data (an email
+     * in a WHERE clause), and status and Events are readable by anyone who may get the SchemaMigration, so by
+     * default only a summary travels; the full text only when the operator is configured to show it.
      *
-     * @param age   how long its transaction has been open (for an idle-in-transaction session: how long it has
-     *              been idle); zero when it has no transaction
-     * @param query its current or last statement, at most 200 characters
+     * @param age       how long its transaction has been open (for an idle-in-transaction session: how long it has
+     *                  been idle); zero when it has no transaction
+     * @param statement its current or last statement's command and first table ({@code UPDATE orders}), never a
+     *                  literal; null when unknown
+     * @param queryText the statement's text, at most 200 characters; null unless
+     *                  {@code phasegate.health.show-query-text} is true
      */
-    public record Blocker(int pid, String user, String applicationName, String state, Duration age, String query) {
+    public record Blocker(int pid, String user, String applicationName, String state, Duration age, String statement,
+            String queryText) {
         public Blocker {
             age = nonNegative(age);
         }
 
-        /** {@code pid 4711 (application 'report', user 'bi', active, 2m5s): SELECT ...}. */
+        /** A blocker named by its statement summary only, without its text. */
+        public Blocker(int pid, String user, String applicationName, String state, Duration age, String statement) {
+            this(pid, user, applicationName, state, age, statement, null);
+        }
+
+        /** {@code pid 4711 (application 'report', user 'bi', active, 2m5s) running UPDATE orders}. */
         public String describe() {
             StringBuilder b = new StringBuilder("pid ").append(pid).append(" (application '")
                     .append(applicationName == null ? "" : applicationName).append('\'');
@@ -148,8 +159,11 @@ public record HealthSnapshot(
                 b.append(", ").append(state);
             }
             b.append(", ").append(HealthPolicy.show(age)).append(')');
-            if (query != null && !query.isBlank()) {
-                b.append(": ").append(query.strip().replaceAll("\\s+", " "));
+            if (statement != null && !statement.isBlank()) {
+                b.append(" running ").append(statement);
+            }
+            if (queryText != null && !queryText.isBlank()) {
+                b.append(": ").append(queryText.strip().replaceAll("\\s+", " "));
             }
             return b.toString();
         }
@@ -213,8 +227,11 @@ public record HealthSnapshot(
         }
     }
 
-    /** An autovacuum (or autoanalyze) worker holding a lock on one of the migration's tables. */
-    public record AutovacuumRun(String table, int pid, boolean wraparound, Duration age, String query) {
+    /**
+     * An autovacuum (or autoanalyze) worker holding a lock on one of the migration's tables; {@code statement} is
+     * its command and table ({@code VACUUM public.orders}).
+     */
+    public record AutovacuumRun(String table, int pid, boolean wraparound, Duration age, String statement) {
         public AutovacuumRun {
             age = nonNegative(age);
         }

@@ -24,6 +24,7 @@ import dev.phasegate.engine.StepObservation;
 import dev.phasegate.postgres.Backfiller;
 import dev.phasegate.postgres.ConnectionSettings;
 import dev.phasegate.postgres.HealthMonitor;
+import dev.phasegate.postgres.JdbcUrlPolicy;
 import dev.phasegate.postgres.LockPolicy;
 import dev.phasegate.postgres.SessionSettings;
 import dev.phasegate.postgres.SpecPreflight;
@@ -73,8 +74,23 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
     private static final Logger LOG = Logger.getLogger(SchemaMigrationReconciler.class);
     private static final String DEPLOYMENT_INDEX = "phasegate-deployment";
 
-    /** Tunables that are not part of the resource; tests shorten the lock retry base. */
-    public record Options(Duration lockRetryBase, Duration healthInterval) {
+    /**
+     * Tunables that are not part of the resource; tests shorten the lock retry base.
+     *
+     * @param showQueryText put blockers' query texts in status and Events (phasegate.health.show-query-text); they
+     *                      can carry other sessions' data, so the default names only command and table
+     * @param allowedHosts  host globs a Secret's jdbcUrl may name (phasegate.database.allowed-hosts); empty: any
+     */
+    public record Options(Duration lockRetryBase, Duration healthInterval, boolean showQueryText,
+            List<String> allowedHosts) {
+        public Options {
+            allowedHosts = List.copyOf(allowedHosts == null ? List.of() : allowedHosts);
+        }
+
+        public Options(Duration lockRetryBase, Duration healthInterval) {
+            this(lockRetryBase, healthInterval, false, List.of());
+        }
+
         public static Options defaults() {
             return new Options(Duration.ofSeconds(1), Duration.ofSeconds(5));
         }
@@ -103,10 +119,10 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         this.client = client;
         this.clock = clock;
         this.options = options;
-        this.secrets = new SecretReader(client);
+        this.secrets = new SecretReader(client, JdbcUrlPolicy.allowingHosts(options.allowedHosts()));
         this.events = new EventRecorder(client, clock);
         this.health = new HealthMonitor(HealthMonitor.Options.defaults().withInterval(options.healthInterval())
-                .withClock(clock), this::trigger);
+                .withClock(clock).withShowQueryText(options.showQueryText()), this::trigger);
     }
 
     private void trigger(String key) {

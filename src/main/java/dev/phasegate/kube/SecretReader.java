@@ -4,6 +4,7 @@ import dev.phasegate.api.Reason;
 import dev.phasegate.api.SecretRef;
 import dev.phasegate.engine.Problem;
 import dev.phasegate.postgres.ConnectionSettings;
+import dev.phasegate.postgres.JdbcUrlPolicy;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Reads database credentials from a Secret with a plain get (no watch, no list: least privilege). */
 public final class SecretReader {
@@ -20,9 +22,15 @@ public final class SecretReader {
     public static final String PASSWORD = "password";
 
     private final KubernetesClient client;
+    private final JdbcUrlPolicy urls;
+
+    public SecretReader(KubernetesClient client, JdbcUrlPolicy urls) {
+        this.client = client;
+        this.urls = urls;
+    }
 
     public SecretReader(KubernetesClient client) {
-        this.client = client;
+        this(client, JdbcUrlPolicy.anyHost());
     }
 
     /** The settings, or a Problem naming what is missing; never the secret values themselves. */
@@ -48,9 +56,11 @@ public final class SecretReader {
             return Result.problem(new Problem(Reason.SecretInvalid, "Secret " + namespace + "/" + ref.name
                     + " lacks key(s) " + missing + "; it needs jdbcUrl, username, password"));
         }
-        if (!url.startsWith("jdbc:postgresql://")) {
+        // Checked here, before anything connects: a URL parameter can make pgjdbc load a class or lift our bounds.
+        Optional<String> refused = urls.check(url);
+        if (refused.isPresent()) {
             return Result.problem(new Problem(Reason.SecretInvalid, "Secret " + namespace + "/" + ref.name
-                    + " key jdbcUrl must start with jdbc:postgresql://"));
+                    + " key jdbcUrl: " + refused.get()));
         }
         return new Result(new ConnectionSettings(url, user, password), null);
     }

@@ -63,9 +63,10 @@ public final class HealthMonitor implements AutoCloseable {
      * @param threads      probe threads shared by all migrations
      * @param clock        time source for checkedAt and staleness
      * @param ourPrefix    application_name prefix of our own sessions, which the probe does not count
+     * @param showQueryText keep blockers' query texts for status and Events (see {@link HealthProbe})
      */
     public record Options(Duration interval, Duration probeTimeout, Duration idleClose, int threads, Clock clock,
-            String ourPrefix) {
+            String ourPrefix, boolean showQueryText) {
         public Options {
             if (interval.isZero() || interval.isNegative()) {
                 throw new IllegalArgumentException("interval must be positive");
@@ -79,15 +80,19 @@ public final class HealthMonitor implements AutoCloseable {
 
         public static Options defaults() {
             return new Options(Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofSeconds(60), 2,
-                    Clock.systemUTC(), "phasegate/");
+                    Clock.systemUTC(), "phasegate/", false);
         }
 
         public Options withInterval(Duration d) {
-            return new Options(d, probeTimeout, idleClose, threads, clock, ourPrefix);
+            return new Options(d, probeTimeout, idleClose, threads, clock, ourPrefix, showQueryText);
         }
 
         public Options withClock(Clock c) {
-            return new Options(interval, probeTimeout, idleClose, threads, c, ourPrefix);
+            return new Options(interval, probeTimeout, idleClose, threads, c, ourPrefix, showQueryText);
+        }
+
+        public Options withShowQueryText(boolean show) {
+            return new Options(interval, probeTimeout, idleClose, threads, clock, ourPrefix, show);
         }
 
         /** A check older than this is stale: three intervals. */
@@ -217,7 +222,7 @@ public final class HealthMonitor implements AutoCloseable {
     public HealthMonitor(Options options, Consumer<String> onChange) {
         this.options = Objects.requireNonNull(options, "options");
         this.onChange = Objects.requireNonNull(onChange, "onChange");
-        this.probe = new HealthProbe(options.clock());
+        this.probe = new HealthProbe(options.clock(), options.showQueryText());
         Duration lockTimeout = options.probeTimeout().compareTo(Duration.ofSeconds(1)) < 0 ? options.probeTimeout()
                 : Duration.ofSeconds(1);
         this.session = new SessionSettings(APPLICATION_NAME, lockTimeout, options.probeTimeout(),

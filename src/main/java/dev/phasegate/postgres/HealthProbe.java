@@ -5,6 +5,7 @@ import dev.phasegate.engine.HealthSnapshot.AutovacuumRun;
 import dev.phasegate.engine.HealthSnapshot.Blocker;
 import dev.phasegate.engine.HealthSnapshot.Oldest;
 import dev.phasegate.engine.HealthSnapshot.ReplicaLag;
+import dev.phasegate.postgres.sql.StatementSummary;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -47,7 +48,7 @@ public final class HealthProbe {
                        now() AS ts
             ), a AS MATERIALIZED (
                 SELECT s.pid, s.leader_pid, s.usename::text AS usename, s.application_name, s.state, s.backend_type,
-                       s.xact_start, s.state_change, s.backend_xmin, left(s.query, 200) AS query,
+                       s.xact_start, s.state_change, s.backend_xmin, left(s.query, 1000) AS query,
                        s.datname IS NOT DISTINCT FROM current_database() AS here,
                        starts_with(coalesce(s.application_name, ''), p.prefix) AS ours,
                        s.backend_type = 'autovacuum worker' AS autovacuum,
@@ -117,10 +118,27 @@ public final class HealthProbe {
                    (SELECT missing FROM p) AS missing_tables
             """;
 
+    private static final String HIDDEN = "<insufficient privilege>";
+    private static final String AUTOVACUUM_PREFIX = "autovacuum: ";
+
+    /** Longest query text kept when the operator shows query texts. */
+    static final int QUERY_TEXT_MAX = 200;
+
     private final Clock clock;
+    private final boolean showQueryText;
+
+    /**
+     * @param showQueryText keep other sessions' query texts in the snapshot; they can carry those sessions' data
+     *                      (literals in a WHERE clause), so by default a snapshot names only each statement's
+     *                      command and table and the text is dropped here, before it reaches status or Events
+     */
+    public HealthProbe(Clock clock, boolean showQueryText) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.showQueryText = showQueryText;
+    }
 
     public HealthProbe(Clock clock) {
-        this.clock = Objects.requireNonNull(clock, "clock");
+        this(clock, false);
     }
 
     public HealthProbe() {
@@ -151,7 +169,7 @@ public final class HealthProbe {
         }
     }
 
-    private static HealthSnapshot read(ResultSet rs, Instant checkedAt) throws SQLException {
+    private HealthSnapshot read(ResultSet rs, Instant checkedAt) throws SQLException {
         HealthSnapshot.Builder b = HealthSnapshot.builder(checkedAt)
                 .role(rs.getString("role"))
                 .visibility(rs.getBoolean("read_all_stats"), rs.getInt("hidden"))
@@ -176,7 +194,7 @@ public final class HealthProbe {
         List<AutovacuumRun> runs = new ArrayList<>();
         for (String[] row : rows(rs.getArray("autovacuum"))) {
             runs.add(new AutovacuumRun(row[1], Integer.parseInt(row[0]), "true".equals(row[2]),
-                    row[3] == null ? Duration.ZERO : seconds(Double.parseDouble(row[3])), row[4]));
+                    row[3] == null ? Duration.ZERO : seconds(Double.parseDouble(row[3])), autovacuumStatement(row[4])));
         }
         b.autovacuum(runs);
         String[] missing = strings(rs.getArray("missing_tables"));
@@ -184,17 +202,30 @@ public final class HealthProbe {
         return b.build();
     }
 
-    private static Oldest oldest(ResultSet rs, String column) throws SQLException {
+    private Oldest oldest(ResultSet rs, String column) throws SQLException {
         Blocker blocker = blocker(strings(rs.getArray(column)));
         return blocker == null ? Oldest.NONE : Oldest.of(blocker);
     }
 
-    private static Blocker blocker(String[] row) {
+    private Blocker blocker(String[] row) {
         if (row == null || row.length < 6 || row[0] == null) {
             return null;
         }
+        String query = row[5];
+        String text = showQueryText && query != null && !query.equals(HIDDEN)
+                ? query.substring(0, Math.min(query.length(), QUERY_TEXT_MAX)) : null;
         return new Blocker(Integer.parseInt(row[0]), row[1], row[2], row[3],
-                row[4] == null ? Duration.ZERO : seconds(Double.parseDouble(row[4])), row[5]);
+                row[4] == null ? Duration.ZERO : seconds(Double.parseDouble(row[4])), StatementSummary.of(query),
+                text);
+    }
+
+    /** {@code autovacuum: VACUUM ANALYZE public.orders (to prevent wraparound)} becomes {@code VACUUM public.orders}. */
+    static String autovacuumStatement(String query) {
+        if (query == null) {
+            return null;
+        }
+        String q = query.startsWith(AUTOVACUUM_PREFIX) ? query.substring(AUTOVACUUM_PREFIX.length()) : query;
+        return StatementSummary.of(q);
     }
 
     private static String[] strings(Array a) throws SQLException {

@@ -1,6 +1,8 @@
 package dev.phasegate.postgres;
 
 import dev.phasegate.api.Reason;
+import dev.phasegate.postgres.sql.StatementSummary;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -40,8 +42,8 @@ public final class LockWatchdog implements AutoCloseable {
                    coalesce((extract(epoch FROM max(clock_timestamp() - w.waitstart)) * 1000)::bigint, 0),
                    (SELECT p.phase FROM pg_stat_progress_create_index p WHERE p.pid = $1),
                    (SELECT p.current_locker_pid FROM pg_stat_progress_create_index p WHERE p.pid = $1),
-                   (SELECT left(coalesce(a.application_name, '') || ' ' || coalesce(a.state, '') || ' since '
-                           || coalesce(to_char(a.xact_start, 'HH24:MI:SS'), 'unknown'), 200)
+                   (SELECT ARRAY[a.application_name, a.usename::text, a.state,
+                                 coalesce(to_char(a.xact_start, 'HH24:MI:SS'), 'unknown'), left(a.query, 1000)]
                       FROM pg_stat_activity a, pg_stat_progress_create_index p
                      WHERE p.pid = $1 AND a.pid = p.current_locker_pid)
             FROM tree t LEFT JOIN waiting w USING (pid)""".replace("$1", "?::int");
@@ -151,7 +153,8 @@ public final class LockWatchdog implements AutoCloseable {
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 long locker = rs.getLong(4);
-                evaluate(rs.getInt(1), rs.getLong(2), rs.getString(3), rs.wasNull() ? null : locker, rs.getString(5));
+                Long lockerPid = rs.wasNull() ? null : locker;
+                evaluate(rs.getInt(1), rs.getLong(2), rs.getString(3), lockerPid, lockerInfo(rs.getArray(5)));
             }
         } catch (SQLException | RuntimeException e) {
             if (closed) {
@@ -162,6 +165,26 @@ public final class LockWatchdog implements AutoCloseable {
                     + (e instanceof SQLException se ? SqlFailure.serverText(se) : e.toString())
                     + "); cancelled our statement to be safe"));
         }
+    }
+
+    /**
+     * {@code analytics, user bi, active since 10:15:02, running SELECT orders}: who the index build waits on. The
+     * locker's query text is read only to name its command and table; its literals are other people's data.
+     */
+    static String lockerInfo(Array row) throws SQLException {
+        if (row == null || !(row.getArray() instanceof String[] a) || a.length < 5) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder(a[0] == null ? "" : a[0]);
+        if (a[1] != null) {
+            b.append(b.length() == 0 ? "" : ", ").append("user ").append(a[1]);
+        }
+        b.append(b.length() == 0 ? "" : ", ").append(a[2] == null ? "" : a[2]).append(" since ").append(a[3]);
+        String statement = StatementSummary.of(a[4]);
+        if (statement != null) {
+            b.append(", running ").append(statement);
+        }
+        return b.toString();
     }
 
     private void evaluate(int blocked, long oldestWaitMs, String indexPhase, Long locker, String lockerInfo) {

@@ -75,6 +75,8 @@ public final class Sessions {
         p.setProperty("socketTimeout", String.valueOf(socketTimeout(s).toSeconds()));
         p.setProperty("tcpKeepAlive", "true");
         // standard_conforming_strings is pinned because the statement splitter reads '\' in strings as text.
+        // Otherwise pgjdbc puts the server's DETAIL (row values) and a failed batch's parameters in getMessage().
+        p.setProperty("logServerErrorDetail", "false");
         p.setProperty("options", "-c lock_timeout=" + s.lockTimeout().toMillis()
                 + " -c statement_timeout=" + s.statementTimeout().toMillis()
                 + " -c idle_in_transaction_session_timeout=" + s.idleInTransactionTimeout().toMillis()

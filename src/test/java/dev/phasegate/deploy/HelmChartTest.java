@@ -56,6 +56,17 @@ class HelmChartTest {
     }
 
     @Test
+    void databaseHostsAndQueryTextReachTheOperatorOnlyWhenSet() {
+        var plain = operatorContainer(one(render(values()), Deployment.class));
+        assertThat(env(plain, "PHASEGATE_DATABASE_ALLOWED_HOSTS")).isEmpty();
+        assertThat(env(plain, "PHASEGATE_HEALTH_SHOW_QUERY_TEXT")).isEmpty();
+        var set = operatorContainer(one(render(values("allowedDatabaseHosts", "*.shop.svc,10.1.*",
+                "showQueryText", true)), Deployment.class));
+        assertThat(env(set, "PHASEGATE_DATABASE_ALLOWED_HOSTS")).contains("*.shop.svc,10.1.*");
+        assertThat(env(set, "PHASEGATE_HEALTH_SHOW_QUERY_TEXT")).contains("true");
+    }
+
+    @Test
     void lintsCleanInStrictMode() {
         LintResult lint = new Helm(CHART).lint().strict().call();
         assertThat(lint.isFailed()).as("helm lint --strict: %s", lint.getMessages()).isFalse();

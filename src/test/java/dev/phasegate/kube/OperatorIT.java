@@ -15,9 +15,11 @@ import dev.phasegate.testing.KubeFixtures;
 import dev.phasegate.testing.OperatorHarness;
 import dev.phasegate.testing.PostgresCluster;
 import dev.phasegate.testing.PostgresDatabase;
+import dev.phasegate.testing.TrapSocketFactory;
 import dev.phasegate.testing.WithPostgres;
 import io.fabric8.kubernetes.api.model.Event;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -145,6 +147,34 @@ class OperatorIT {
         assertThat(kube.client().getKubernetesSerialization().asYaml(fx.get(ns, "badpass"))).doesNotContain(password);
         assertThat(events(ns)).noneMatch(e -> e.getMessage().contains(password));
         assertThat(columns("t_badpass")).doesNotContain("c");
+    }
+
+    @Test
+    void aJdbcUrlThatWouldLoadAClassIsRefusedBeforeAnyConnection() throws Exception {
+        String ns = "badurl";
+        sql("CREATE TABLE t_badurl (id int)");
+        String canary = "Canary-Arg-" + System.nanoTime();
+        String hostile = db.jdbcUrl() + "?sslmode=disable&socketFactory=" + TrapSocketFactory.class.getName()
+                + "&socketFactoryArg=" + canary;
+        fx.secret(ns, "db", hostile, db.user(), db.password());
+        fx.migration(ns, simple("badurl", "db", "ALTER TABLE t_badurl ADD COLUMN c int;"));
+        SchemaMigrationStatus s = awaitStatus(ns, "badurl", st -> st.reason == Reason.SecretInvalid);
+        assertThat(s.state).isEqualTo(MigrationState.Blocked);
+        assertThat(s.message).contains("jdbcUrl", "'socketFactory'", "not allowed").doesNotContain(canary)
+                .doesNotContain(TrapSocketFactory.class.getName());
+        assertThat(events(ns)).noneMatch(e -> e.getMessage().contains(canary));
+        assertThat(TrapSocketFactory.created()).as("pgjdbc never saw the URL").isZero();
+        assertThat(columns("t_badurl")).doesNotContain("c");
+
+        // The control: handed to pgjdbc, the same URL does instantiate the class.
+        try (Connection c = DriverManager.getConnection(hostile, db.user(), db.password())) {
+            assertThat(TrapSocketFactory.created()).isPositive();
+        }
+
+        fx.secret(ns, "db", db);
+        editSpec(ns, "badurl", m -> m.getSpec().locks.retries = 3);
+        awaitStatus(ns, "badurl", st -> st.phase == MigrationPhase.Succeeded);
+        assertThat(columns("t_badurl")).contains("c");
     }
 
     @Test
