@@ -11,6 +11,7 @@ import dev.phasegate.api.Reason;
 import dev.phasegate.api.SchemaMigration;
 import dev.phasegate.api.SchemaMigrationSpec;
 import dev.phasegate.api.SchemaMigrationStatus;
+import dev.phasegate.engine.Consistency;
 import dev.phasegate.engine.Decision;
 import dev.phasegate.engine.DeploymentObservation;
 import dev.phasegate.engine.HealthGate;
@@ -20,6 +21,7 @@ import dev.phasegate.engine.Observations;
 import dev.phasegate.engine.StatusBuilder;
 import dev.phasegate.engine.Step;
 import dev.phasegate.engine.StepObservation;
+import dev.phasegate.postgres.BackfillVerifier;
 import dev.phasegate.postgres.Backfiller;
 import dev.phasegate.postgres.ConnectionSettings;
 import dev.phasegate.postgres.HealthMonitor;
@@ -81,6 +83,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
     private final SimpleInboundEventSource<SchemaMigration> stepEvents = new SimpleInboundEventSource<>("steps");
     private final StepRunner steps;
     private final Backfiller backfiller = new Backfiller();
+    private final BackfillVerifier verifier = new BackfillVerifier();
     /** Latest backfill progress and spec per migration key, shared with the running backfill. */
     private final Map<String, BackfillStatus> backfillProgress = new ConcurrentHashMap<>();
     private final Map<String, BackfillSpec> backfillSpecs = new ConcurrentHashMap<>();
@@ -186,6 +189,10 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
         }
         BackfillStatus backfillStatus = backfillProgress.get(key);
         progressEvent(m, key, backfillStatus);
+        if (d.acknowledgeStep() && obs.step() instanceof StepObservation.Verified verified) {
+            backfillStatus = Consistency.recorded(backfillStatus != null ? backfillStatus
+                    : old == null ? null : old.backfill, verified, now);
+        }
         if (d.acknowledgeStep()) {
             backfillProgress.remove(key);
             backfillSpecs.remove(key);
@@ -239,6 +246,16 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
                 backfillProgress.put(key, progress);
                 ctx.progress().accept(running);
             }, ctx.control(), () -> health.gate(key)));
+        } else if (step instanceof Step.VerifyBackfill && db != null) {
+            SchemaMigrationSpec spec = m.getSpec();
+            LockPolicy locks = LockPolicy.from(spec.locks).withRetryBase(options.lockRetryBase());
+            BackfillVerifier.VerifyRequest request = new BackfillVerifier.VerifyRequest(key, spec.backfill, db,
+                    SessionSettings.forMigration(m.getMetadata().getNamespace(), m.getMetadata().getName(),
+                            locks.lockTimeout(), locks.statementTimeout()), locks);
+            StepObservation initial = new StepObservation.Running(PhaseName.Backfill, false, 0, 0, null,
+                    "counting rows of " + spec.backfill.table + " that disagree with spec.backfill.set");
+            steps.submit(key, uid, initial, ctx -> verifier.run(request, ctx.progress()::accept, ctx.control(),
+                    () -> health.gate(key)));
         }
     }
 
