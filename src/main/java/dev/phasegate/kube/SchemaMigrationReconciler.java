@@ -29,6 +29,7 @@ import dev.phasegate.postgres.LockPolicy;
 import dev.phasegate.postgres.SessionSettings;
 import dev.phasegate.postgres.SqlStepExecutor;
 import dev.phasegate.postgres.StepRunner;
+import dev.phasegate.postgres.SyncTrigger;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -223,7 +224,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
             SchemaMigrationSpec spec = m.getSpec();
             LockPolicy locks = LockPolicy.from(spec.locks).withRetryBase(options.lockRetryBase());
             SqlStepExecutor.SqlStep request = new SqlStepExecutor.SqlStep(uid, key, sql.phase(), sql.rollback(),
-                    sql.sql(), db, SessionSettings.forMigration(m.getMetadata().getNamespace(),
+                    SyncTrigger.script(spec, sql.phase(), sql.rollback(), sql.sql()), db, SessionSettings.forMigration(m.getMetadata().getNamespace(),
                             m.getMetadata().getName(), locks.lockTimeout(), locks.statementTimeout()), locks,
                     spec.health == null ? new HealthSpec() : spec.health);
             StepObservation initial = new StepObservation.Running(sql.phase(), sql.rollback(), 0, 0, null,

@@ -139,6 +139,107 @@ class ConsistencyIT {
         assertThat(events(ns)).anySatisfy(e -> assertThat(e.getMessage()).contains("runs again"));
     }
 
+    @Test
+    void withTheSyncTriggerOldCodeCannotLeaveARowStaleAndCleanupDropsTheTrigger() throws Exception {
+        String ns = "consist-sync";
+        sql("CREATE TABLE cs_synced (id bigint PRIMARY KEY, status int NOT NULL)");
+        sql("INSERT INTO cs_synced SELECT g, g % 4 FROM generate_series(1, 5000) g");
+        fx.secret(ns, "db", db);
+        fx.deployment(ns, "sync-api", "api", "registry.example/sync-api:1.0", 2);
+        fx.migration(ns, """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: status-v2}
+                spec:
+                  database: {secretRef: {name: db}}
+                  application: {deployment: sync-api, container: api, image: "registry.example/sync-api:2.0"}
+                  compatibleSchema:
+                    sql: ALTER TABLE cs_synced ADD COLUMN status_v2 text;
+                    rollbackSql: ALTER TABLE cs_synced DROP COLUMN IF EXISTS status_v2;
+                  backfill:
+                    table: cs_synced
+                    keyColumn: id
+                    set: "status_v2 = 's' || status"
+                    where: "status_v2 IS NULL"
+                    sync: Trigger
+                    batchSize: 1000
+                    pauseBetweenBatches: 0s
+                  cleanup:
+                    sql: ALTER TABLE cs_synced DROP COLUMN status;
+                """);
+        SchemaMigrationStatus expanded = awaitStatus(ns, "status-v2",
+                s -> s.phase == MigrationPhase.CodeDeploy && s.reason == Reason.WaitingForRollout);
+        assertThat(expanded.phases.get(0).statementsDone).as("the expand and the trigger's three").isEqualTo(4);
+        assertThat(count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'cs_synced'::regclass"
+                + " AND tgname LIKE 'phasegate_sync_%'")).isEqualTo(1);
+
+        fx.setImage(ns, "sync-api", "api", "registry.example/sync-api:2.0");
+        fx.partialRollout(ns, "sync-api", 1);
+        awaitStatus(ns, "status-v2", s -> s.reason == Reason.RolloutInProgress);
+        try (Connection newPod = app("sync-api:2.0"); Connection oldPod = app("sync-api:1.9");
+                PreparedStatement newWrite = newPod.prepareStatement(
+                        "UPDATE cs_synced SET status = ?, status_v2 = 's' || ? WHERE id = ?");
+                PreparedStatement oldWrite = oldPod.prepareStatement(
+                        "UPDATE cs_synced SET status = status + 10 WHERE id = ?");
+                PreparedStatement oldInsert = oldPod.prepareStatement(
+                        "INSERT INTO cs_synced (id, status) VALUES (?, 3)")) {
+            for (long id = 1; id <= 300; id++) {
+                newWrite.setInt(1, (int) (id % 7));
+                newWrite.setInt(2, (int) (id % 7));
+                newWrite.setLong(3, id);
+                newWrite.executeUpdate();
+                if (id % 3 == 0) {
+                    write(oldWrite, id);
+                }
+            }
+            oldInsert.setLong(1, 9001);
+            oldInsert.executeUpdate();
+        }
+        assertThat(count("SELECT count(*) FROM cs_synced WHERE (id <= 300 OR id = 9001)"
+                + " AND status_v2 IS DISTINCT FROM 's' || status")).as("the trigger kept up with old code").isZero();
+        fx.completeRollout(ns, "sync-api");
+
+        SchemaMigrationStatus done = awaitStatus(ns, "status-v2", s -> s.phase == MigrationPhase.Succeeded);
+        assertThat(done.backfill.mismatchedRows).isZero();
+        assertThat(columns("cs_synced")).doesNotContain("status");
+        assertThat(count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'cs_synced'::regclass"
+                + " AND tgname LIKE 'phasegate_sync_%'")).as("dropped before the column it reads").isZero();
+        assertThat(count("SELECT count(*) FROM pg_proc WHERE proname LIKE 'phasegate_sync_%'")).isZero();
+        sql("INSERT INTO cs_synced (id, status_v2) VALUES (9002, 's1')");
+        assertThat(count("SELECT count(*) FROM cs_synced WHERE status_v2 IS NULL")).isZero();
+    }
+
+    @Test
+    void anAbortDropsTheSyncTriggerBeforeTheExpandsRollback() throws Exception {
+        String ns = "consist-abort";
+        sql("CREATE TABLE cs_aborted (id bigint PRIMARY KEY, status int NOT NULL)");
+        sql("INSERT INTO cs_aborted SELECT g, g % 4 FROM generate_series(1, 100) g");
+        fx.secret(ns, "db", db);
+        fx.migration(ns, """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: status-v2}
+                spec:
+                  database: {secretRef: {name: db}}
+                  compatibleSchema:
+                    sql: ALTER TABLE cs_aborted ADD COLUMN status_v2 text;
+                    rollbackSql: ALTER TABLE cs_aborted DROP COLUMN IF EXISTS status_v2;
+                  backfill: {table: cs_aborted, keyColumn: id, set: "status_v2 = 's' || status",
+                             where: "status_v2 IS NULL", sync: Trigger}
+                  cleanup: {sql: ALTER TABLE cs_aborted DROP COLUMN status;}
+                  waits: {afterCompatibleSchema: 1h}
+                """);
+        awaitStatus(ns, "status-v2", s -> s.reason == Reason.WaitingPeriod);
+        assertThat(count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'cs_aborted'::regclass"
+                + " AND tgname LIKE 'phasegate_sync_%'")).isEqualTo(1);
+        editSpec(ns, "status-v2", m -> m.getSpec().abort = true);
+        awaitStatus(ns, "status-v2", s -> s.phase == MigrationPhase.RolledBack);
+        assertThat(columns("cs_aborted")).containsExactlyInAnyOrder("id", "status");
+        assertThat(count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'cs_aborted'::regclass"
+                + " AND tgname LIKE 'phasegate_sync_%'")).isZero();
+        sql("UPDATE cs_aborted SET status = 1 WHERE id = 1");
+    }
+
     private static void write(PreparedStatement oldWrite, long id) throws SQLException {
         oldWrite.setLong(1, id);
         oldWrite.executeUpdate();
