@@ -131,8 +131,11 @@ public final class Consistency {
         return s;
     }
 
-    /** The count recorded in status.backfill, if any. */
-    static Latest stored(BackfillStatus s) {
+    /**
+     * The count recorded in status.backfill, if any. Status keeps a failed count's message, not its reason: the
+     * caller passes the reason status showed, so a database outage is not shown as Inconsistent on the next round.
+     */
+    static Latest stored(BackfillStatus s, Reason shownReason) {
         if (s == null || s.verifiedAt == null) {
             return null;
         }
@@ -145,7 +148,8 @@ public final class Consistency {
         }
         String message = s.verification != null && s.verification.startsWith("could not count: ")
                 ? s.verification.substring("could not count: ".length()) : s.verification;
-        return new Latest(at, StepObservation.Verified.failed(Reason.Inconsistent, message, true));
+        return new Latest(at, StepObservation.Verified.failed(shownReason == null ? Reason.Inconsistent : shownReason,
+                message, true));
     }
 
     private static boolean blank(String s) {

@@ -304,7 +304,8 @@ public final class MigrationEngine {
                 verified = StepObservation.Verified.failed(f.reason(), f.message(), f.retryable());
             }
             Consistency.Latest latest = verified != null && Consistency.worthRecording(verified)
-                    ? new Consistency.Latest(now, verified) : Consistency.stored(old.backfill);
+                    ? new Consistency.Latest(now, verified)
+                    : Consistency.stored(old.backfill, old.state == MigrationState.Blocked ? old.reason : null);
             Consistency.Verdict v = Consistency.judge(spec, backfill, latest, now, beforeStart);
             if (v instanceof Consistency.Pass pass) {
                 if (beforeStart && pass.note() != null) {

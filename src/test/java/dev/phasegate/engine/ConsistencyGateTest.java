@@ -216,6 +216,9 @@ class ConsistencyGateTest {
         assertThat(d.state()).isEqualTo(MigrationState.Blocked);
         assertThat(d.reason()).isEqualTo(Reason.DatabaseUnavailable);
         assertThat(d.degraded()).isFalse();
+        d = m.laterSeconds(10).decide();
+        assertThat(d.reason()).as("still the outage, not a finding").isEqualTo(Reason.DatabaseUnavailable);
+        assertThat(d.degraded()).isFalse();
         assertThat(m.later(Consistency.FAILED_RECHECK).decide().step()).contains(new Step.VerifyBackfill());
     }
 
