@@ -216,6 +216,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
     }
 
     private void act(SchemaMigration m, String key, String uid, Step step, ConnectionSettings db) {
+        if (step instanceof Step.RunSql s && m.getSpec() != null) {
+            // The sync trigger's statements join the phase's own script, so the executor journals them like any DDL.
+            step = new Step.RunSql(s.phase(), s.rollback(), SyncTrigger.script(m.getSpec(), s.phase(), s.rollback(),
+                    s.sql()));
+        }
         if (step instanceof Step.Cancel) {
             steps.cancel(key, Reason.Aborting);
         } else if (step instanceof Step.PatchImage p) {
@@ -224,7 +229,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
             SchemaMigrationSpec spec = m.getSpec();
             LockPolicy locks = LockPolicy.from(spec.locks).withRetryBase(options.lockRetryBase());
             SqlStepExecutor.SqlStep request = new SqlStepExecutor.SqlStep(uid, key, sql.phase(), sql.rollback(),
-                    SyncTrigger.script(spec, sql.phase(), sql.rollback(), sql.sql()), db, SessionSettings.forMigration(m.getMetadata().getNamespace(),
+                    sql.sql(), db, SessionSettings.forMigration(m.getMetadata().getNamespace(),
                             m.getMetadata().getName(), locks.lockTimeout(), locks.statementTimeout()), locks,
                     spec.health == null ? new HealthSpec() : spec.health);
             StepObservation initial = new StepObservation.Running(sql.phase(), sql.rollback(), 0, 0, null,
