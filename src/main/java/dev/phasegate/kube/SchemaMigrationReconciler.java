@@ -204,6 +204,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, A
         for (Note note : d.notes()) {
             events.record(m, note);
         }
+        if (old == null || old.phase == null || old.phase == MigrationPhase.Pending) {
+            StaleGuardLint.check(spec).ifPresent(w -> events.record(m, Note.warning(Reason.Starting, w)));
+        }
         logTransition(key, old, status);
         m.setStatus(status);
         UpdateControl<SchemaMigration> control = UpdateControl.patchStatus(m);

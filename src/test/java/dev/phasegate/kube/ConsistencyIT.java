@@ -79,6 +79,10 @@ class ConsistencyIT {
                 """);
         awaitStatus(ns, "status-v2", s -> s.phase == MigrationPhase.CodeDeploy && s.reason == Reason.WaitingForRollout);
         assertThat(columns("cs_orders")).contains("status_v2");
+        assertThat(events(ns)).as("warned before anything ran").anySatisfy(e -> {
+            assertThat(e.getType()).isEqualTo("Warning");
+            assertThat(e.getMessage()).contains("status_v2 IS NULL", "stale", "spec.backfill.sync: Trigger");
+        });
 
         // The rollout window: one new pod, one old pod, both writing.
         fx.setImage(ns, "cs-api", "api", "registry.example/cs-api:2.0");
@@ -172,6 +176,8 @@ class ConsistencyIT {
         assertThat(expanded.phases.get(0).statementsDone).as("the expand and the trigger's three").isEqualTo(4);
         assertThat(count("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'cs_synced'::regclass"
                 + " AND tgname LIKE 'phasegate_sync_%'")).isEqualTo(1);
+        assertThat(events(ns)).as("with the trigger an IS NULL guard is safe")
+                .noneSatisfy(e -> assertThat(e.getMessage()).contains("stale"));
 
         fx.setImage(ns, "sync-api", "api", "registry.example/sync-api:2.0");
         fx.partialRollout(ns, "sync-api", 1);
