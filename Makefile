@@ -6,7 +6,7 @@ MIGRATION ?= examples/quickstart.yaml
 DATABASE_URL ?=
 
 .PHONY: help test unit demo crds build bench clean
-BENCHES ?= ProbeLatencyBench BackfillBench IncidentReplayBench
+BENCHES ?= ProbeLatencyBench BackfillBench IncidentReplayBench SyncTriggerBench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'

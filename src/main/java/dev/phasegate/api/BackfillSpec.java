@@ -40,4 +40,14 @@ public class BackfillSpec {
     @JsonPropertyDescription("Pause after each batch. The default (200ms, as long as the target batch) keeps the"
             + " application's p99 near its baseline on a busy database; 0s runs unpaced, close to a single UPDATE.")
     public String pauseBetweenBatches = "200ms";
+
+    @JsonPropertyDescription("The consistency check before Cleanup: every row's targets of set must equal what set"
+            + " computes (target IS NOT DISTINCT FROM (expression)). Default: checked, and a mismatch holds Cleanup.")
+    public VerifySpec verify;
+
+    @JsonPropertyDescription("Trigger: created at the end of compatibleSchema, a BEFORE INSERT OR UPDATE trigger sets"
+            + " the targets of set from their expressions on every write, old code's too, so even an IS NULL guard"
+            + " leaves nothing stale; dropped at the start of cleanup and by the compatibleSchema rollback."
+            + " None (default): the new code writes the new column.")
+    public BackfillSync sync;
 }

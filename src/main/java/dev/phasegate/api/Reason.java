@@ -8,6 +8,7 @@ public enum Reason {
     RolloutInProgress,
     WaitingForRollout,
     BackfillRunning,
+    Verifying,
     WaitingPeriod,
     OutsideWindow,
     RetryBackoff,
@@ -36,6 +37,8 @@ public enum Reason {
     ContainerNotFound,
     ProgressDeadlineExceeded,
     OldPodsRemaining,
+    // data consistency before Cleanup
+    Inconsistent,
     // health gate
     LongTransaction,
     IdleInTransaction,

@@ -50,6 +50,8 @@ public final class MigrationEngine {
         private RollbackStatus rollback;
         private boolean ack;
         private boolean abortRequested;
+        /** This round's consistency check result, if one arrived. */
+        private StepObservation.Verified verified;
 
         Round(SchemaMigrationSpec spec, SchemaMigrationStatus old, Observations obs, Instant now) {
             this.spec = spec;
@@ -76,6 +78,10 @@ public final class MigrationEngine {
         }
 
         Decision run() {
+            if (obs.step() instanceof StepObservation.Verified v) {
+                ack = true;
+                verified = v;
+            }
             boolean abort = spec.abort || obs.abortAnnotation();
             abortRequested = abort;
             // A failure may have rolled back its own phase (rollback.cause is that failure); an abort afterwards still
@@ -110,6 +116,10 @@ public final class MigrationEngine {
         private Decision forward() {
             if (phase == MigrationPhase.Pending) {
                 phase = MigrationPhase.CompatibleSchema;
+            }
+            Decision rerun = rerunEditedBackfill();
+            if (rerun != null) {
+                return rerun;
             }
             while (true) {
                 PhaseName p = PhaseName.valueOf(phase.name());
@@ -190,6 +200,20 @@ public final class MigrationEngine {
 
         /** The gates before a phase starts, in the order a person would check them. Null when all are open. */
         private Decision startGate(PhaseName p, PhaseStatus rec) {
+            if (p == PhaseName.Cleanup) {
+                Decision held = consistencyGate(false);
+                if (held != null) {
+                    return held;
+                }
+            }
+            Decision gate = waitAndAttemptGate(p, rec);
+            if (gate == null && p == PhaseName.Cleanup) {
+                return consistencyGate(true);
+            }
+            return gate;
+        }
+
+        private Decision waitAndAttemptGate(PhaseName p, PhaseStatus rec) {
             Instant notBefore = Times.parse(rec.notBefore);
             if (notBefore != null && now.isBefore(notBefore)) {
                 // A skipped phase passes the wait of the phase before it on (carryWait): name that one.
@@ -256,6 +280,83 @@ public final class MigrationEngine {
                 }
             }
             return null;
+        }
+
+        /**
+         * The consistency check before Cleanup (see {@link Consistency}); null when Cleanup may go on. Without
+         * {@code beforeStart} it runs right after the backfill and holds only on a finding; with it, every other gate
+         * is open and the count must be recent.
+         */
+        private Decision consistencyGate(boolean beforeStart) {
+            PhaseStatus backfill = phases.get(PhaseName.Backfill);
+            if (!Consistency.applies(spec, backfill, phases.get(PhaseName.Cleanup))) {
+                return null;
+            }
+            StepObservation step = step();
+            if (step instanceof StepObservation.Running run && step.isFor(PhaseName.Backfill, false)) {
+                return decision(run.waitingOn() != null ? MigrationState.Blocked : MigrationState.Running,
+                        run.waitingOn() != null ? run.waitingOn() : Reason.Verifying,
+                        "consistency check before Cleanup: " + run.detail(), null, now.plus(RUNNING_RECHECK), null,
+                        false);
+            }
+            if (step instanceof StepObservation.Failed f && step.isFor(PhaseName.Backfill, false)) {
+                ack = true;
+                verified = StepObservation.Verified.failed(f.reason(), f.message(), f.retryable());
+            }
+            Consistency.Latest latest = verified != null && Consistency.worthRecording(verified)
+                    ? new Consistency.Latest(now, verified)
+                    : Consistency.stored(old.backfill, old.state == MigrationState.Blocked ? old.reason : null);
+            Consistency.Verdict v = Consistency.judge(spec, backfill, latest, now, beforeStart);
+            if (v instanceof Consistency.Pass pass) {
+                if (beforeStart && pass.note() != null) {
+                    notes.add(Note.warning(Reason.Inconsistent, pass.note()));
+                }
+                return null;
+            }
+            if (v instanceof Consistency.Hold hold) {
+                if (hold.reason() == Reason.Inconsistent && verified != null) {
+                    notes.add(Note.warning(Reason.Inconsistent, hold.message()));
+                }
+                return decision(MigrationState.Blocked, hold.reason(), hold.message(), null, hold.recheckAt(), null,
+                        hold.reason() == Reason.Inconsistent);
+            }
+            // Right after the backfill the count may wait for the database; before Cleanup the gates were checked.
+            if (!beforeStart && (spec.paused || obs.databaseProblem().isPresent() || obs.health().pending())) {
+                return null;
+            }
+            return withStep(MigrationState.Running, Reason.Verifying, "consistency check before Cleanup ("
+                    + ((Consistency.Verify) v).why() + "): counting rows of " + spec.backfill.table
+                    + " whose targets disagree with spec.backfill.set", new Step.VerifyBackfill());
+        }
+
+        /**
+         * An edit of spec.backfill.set or where after the backfill finished, and before Cleanup started, runs the
+         * backfill again: the way to fix what the consistency check found (the guard makes a re-run safe).
+         */
+        private Decision rerunEditedBackfill() {
+            PhaseStatus backfill = phases.get(PhaseName.Backfill);
+            if (phase != MigrationPhase.Cleanup || spec.backfill == null || backfill.state != PhaseState.Succeeded
+                    || backfill.specHash == null || phases.get(PhaseName.Cleanup).startedAt != null
+                    || backfill.specHash.equals(PhaseSpecs.hash(spec, PhaseName.Backfill))) {
+                return null;
+            }
+            if (step() instanceof StepObservation.Running) {
+                return withStep(MigrationState.Running, Reason.Verifying, "spec.backfill changed: stopping the"
+                        + " consistency check before the backfill runs again", new Step.Cancel());
+            }
+            phase = MigrationPhase.Backfill;
+            backfill.state = PhaseState.Running;
+            backfill.startedAt = Times.format(now);
+            backfill.finishedAt = null;
+            backfill.attempts = Math.max(1, backfill.attempts) + 1;
+            backfill.nextAttemptAt = null;
+            backfill.specHash = PhaseSpecs.hash(spec, PhaseName.Backfill);
+            backfill.message = null;
+            // The wait after the backfill starts again when the re-run ends: the data changed since.
+            phases.get(PhaseName.Cleanup).notBefore = null;
+            notes.add(Note.info(Reason.Starting, "spec.backfill changed after the backfill finished and before"
+                    + " Cleanup: the backfill runs again with where: " + spec.backfill.where));
+            return running(PhaseName.Backfill, backfill);
         }
 
         private Decision running(PhaseName p, PhaseStatus rec) {

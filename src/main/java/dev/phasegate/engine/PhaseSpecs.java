@@ -2,6 +2,7 @@ package dev.phasegate.engine;
 
 import dev.phasegate.api.ApplicationSpec;
 import dev.phasegate.api.BackfillSpec;
+import dev.phasegate.api.BackfillSync;
 import dev.phasegate.api.Durations;
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.SchemaMigrationSpec;
@@ -63,7 +64,10 @@ public final class PhaseSpecs {
         String canonical = switch (phase) {
             case CompatibleSchema, Cleanup -> {
                 SqlPhaseSpec s = sqlPhase(spec, phase);
-                yield s == null ? "" : nz(s.sql);
+                // The sync trigger's statements join these phases' scripts; without it the checksum is as before.
+                boolean sync = spec.backfill != null && spec.backfill.sync == BackfillSync.Trigger;
+                yield (s == null ? "" : nz(s.sql)) + (sync ? "\u0000sync\u0000" + nz(spec.backfill.table) + "\u0000"
+                        + nz(spec.backfill.set) : "");
             }
             case CodeDeploy -> {
                 ApplicationSpec a = spec.application;

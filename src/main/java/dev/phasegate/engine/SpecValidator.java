@@ -5,6 +5,7 @@ import dev.phasegate.api.Durations;
 import dev.phasegate.api.HealthSpec;
 import dev.phasegate.api.LocksSpec;
 import dev.phasegate.api.SchemaMigrationSpec;
+import dev.phasegate.api.VerifySpec;
 import dev.phasegate.api.WindowSpec;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -106,6 +107,29 @@ public final class SpecValidator {
         }
         duration(problems, "spec.backfill.targetBatchDuration", b.targetBatchDuration, true);
         duration(problems, "spec.backfill.pauseBetweenBatches", b.pauseBetweenBatches, false);
+        verify(problems, b.verify);
+    }
+
+    private static void verify(List<String> problems, VerifySpec v) {
+        if (v == null) {
+            return;
+        }
+        if (v.skip != null && v.skip.isBlank()) {
+            problems.add("spec.backfill.verify.skip needs a reason: why the new column is meant to differ from"
+                    + " what spec.backfill.set computes");
+        }
+        if (v.override != null && v.override.isBlank()) {
+            problems.add("spec.backfill.verify.override needs a reason: why Cleanup may drop the old column although"
+                    + " rows disagree");
+        }
+        if (v.skip == null && v.override == null) {
+            problems.add("spec.backfill.verify: set skip or override to a reason, or remove it (the check runs by"
+                    + " default)");
+        }
+        if (v.skip != null && v.override != null) {
+            problems.add("spec.backfill.verify: set skip (never check) or override (go on despite a finding), not"
+                    + " both");
+        }
     }
 
     private static void windows(List<String> problems, List<WindowSpec> windows) {

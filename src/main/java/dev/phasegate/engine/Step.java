@@ -13,6 +13,10 @@ public sealed interface Step {
     record RunBackfill() implements Step {
     }
 
+    /** Count the rows whose targets disagree with spec.backfill.set (read-only), before Cleanup may start. */
+    record VerifyBackfill() implements Step {
+    }
+
     /** Set a container's image on the Deployment (Patch mode, or restoring it on rollback). */
     record PatchImage(String deployment, String container, String image) implements Step {
     }

@@ -2,6 +2,7 @@ package dev.phasegate.engine;
 
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.Reason;
+import java.util.List;
 
 /** What the executor reports about this migration's long-running work. */
 public sealed interface StepObservation {
@@ -22,6 +23,30 @@ public sealed interface StepObservation {
     /** A step ended without finishing; retryable failures are tried again after a cool-down. */
     record Failed(PhaseName phase, boolean rollback, int statementsDone, Reason reason, String message,
             boolean retryable) implements StepObservation {
+    }
+
+    /**
+     * The consistency check before Cleanup ended (it reports progress as a Running step of Backfill). Without a
+     * failure: {@code mismatchedRows} rows disagree with spec.backfill.set, {@code exampleKeys} the first few of
+     * them. With one: why it could not count; {@code retryable} false when the spec must change (set unreadable).
+     */
+    record Verified(long mismatchedRows, List<String> exampleKeys, String compared, Reason failure, String message,
+            boolean retryable) implements StepObservation {
+        public Verified {
+            exampleKeys = exampleKeys == null ? List.of() : List.copyOf(exampleKeys);
+        }
+
+        public static Verified counted(long mismatchedRows, List<String> exampleKeys, String compared) {
+            return new Verified(mismatchedRows, exampleKeys, compared, null, null, false);
+        }
+
+        public static Verified failed(Reason failure, String message, boolean retryable) {
+            return new Verified(0, List.of(), null, failure, message, retryable);
+        }
+
+        public boolean counted() {
+            return failure == null;
+        }
     }
 
     static StepObservation idle() {

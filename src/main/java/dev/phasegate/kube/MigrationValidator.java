@@ -3,6 +3,7 @@ package dev.phasegate.kube;
 import dev.phasegate.api.SchemaMigrationSpec;
 import dev.phasegate.api.SqlPhaseSpec;
 import dev.phasegate.engine.SpecValidator;
+import dev.phasegate.postgres.SyncTrigger;
 import dev.phasegate.postgres.sql.SqlScript;
 import dev.phasegate.postgres.sql.SqlScriptException;
 import dev.phasegate.postgres.sql.SqlStatement;
@@ -20,6 +21,13 @@ public final class MigrationValidator {
         if (spec != null) {
             sql(problems, "spec.compatibleSchema", spec.compatibleSchema);
             sql(problems, "spec.cleanup", spec.cleanup);
+            if (SyncTrigger.wanted(spec) && spec.backfill.set != null && spec.backfill.table != null) {
+                SyncTrigger.problem(spec.backfill).ifPresent(problems::add);
+                if (spec.compatibleSchema == null) {
+                    problems.add("spec.backfill.sync: Trigger is created at the end of spec.compatibleSchema, which is"
+                            + " not set");
+                }
+            }
         }
         return problems;
     }

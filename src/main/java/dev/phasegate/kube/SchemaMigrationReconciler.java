@@ -11,6 +11,7 @@ import dev.phasegate.api.Reason;
 import dev.phasegate.api.SchemaMigration;
 import dev.phasegate.api.SchemaMigrationSpec;
 import dev.phasegate.api.SchemaMigrationStatus;
+import dev.phasegate.engine.Consistency;
 import dev.phasegate.engine.Decision;
 import dev.phasegate.engine.DeploymentObservation;
 import dev.phasegate.engine.HealthGate;
@@ -21,6 +22,7 @@ import dev.phasegate.engine.PhaseSpecs;
 import dev.phasegate.engine.StatusBuilder;
 import dev.phasegate.engine.Step;
 import dev.phasegate.engine.StepObservation;
+import dev.phasegate.postgres.BackfillVerifier;
 import dev.phasegate.postgres.Backfiller;
 import dev.phasegate.postgres.ConnectionSettings;
 import dev.phasegate.postgres.HealthMonitor;
@@ -31,6 +33,7 @@ import dev.phasegate.postgres.SpecPreflight;
 import dev.phasegate.postgres.SqlFailure;
 import dev.phasegate.postgres.SqlStepExecutor;
 import dev.phasegate.postgres.StepRunner;
+import dev.phasegate.postgres.SyncTrigger;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -107,6 +110,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
     private final SimpleInboundEventSource<SchemaMigration> stepEvents = new SimpleInboundEventSource<>("steps");
     private final StepRunner steps = new StepRunner();
     private final Backfiller backfiller = new Backfiller();
+    private final BackfillVerifier verifier = new BackfillVerifier();
     /** The in-memory state of each live migration, by namespace/name: one object each, closed on delete or end. */
     private final Map<String, MigrationRuntime> runtimes = new ConcurrentHashMap<>();
     private final HealthMonitor health;
@@ -209,6 +213,10 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         if (d.phase().isTerminal()) {
             health.forget(key);
         }
+        if (d.acknowledgeStep() && obs.step() instanceof StepObservation.Verified verified) {
+            backfillStatus = Consistency.recorded(backfillStatus != null ? backfillStatus
+                    : old == null ? null : old.backfill, verified, now);
+        }
         progressEvent(m, runtime, backfillStatus);
         if (d.phase().isTerminal() && !runtime.running()) {
             // The migration has ended: nothing of it stays in memory (a re-created object starts afresh).
@@ -218,6 +226,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                 healthStatus);
         for (Note note : d.notes()) {
             events.record(m, note);
+        }
+        if (old == null || old.phase == null || old.phase == MigrationPhase.Pending) {
+            StaleGuardLint.check(spec).ifPresent(w -> events.record(m, Note.warning(Reason.Starting, w)));
         }
         logTransition(key, old, status);
         m.setStatus(status);
@@ -255,6 +266,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
 
     private void act(SchemaMigration m, MigrationRuntime runtime, String uid, Step step, ConnectionSettings db) {
         String key = runtime.key();
+        if (step instanceof Step.RunSql s && m.getSpec() != null) {
+            // The sync trigger's statements join the phase's own script, so the executor journals them like any DDL.
+            step = new Step.RunSql(s.phase(), s.rollback(), SyncTrigger.script(m.getSpec(), s.phase(), s.rollback(),
+                    s.sql()));
+        }
         if (step instanceof Step.Cancel) {
             runtime.cancel(Reason.Aborting);
         } else if (step instanceof Step.PatchImage p) {
@@ -290,6 +306,16 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                         runtime.backfillProgress(progress);
                         ctx.progress().accept(running);
                     }, ctx.control(), () -> health.gate(key))));
+        } else if (step instanceof Step.VerifyBackfill && db != null) {
+            SchemaMigrationSpec spec = m.getSpec();
+            LockPolicy locks = LockPolicy.from(spec.locks).withRetryBase(options.lockRetryBase());
+            BackfillVerifier.VerifyRequest request = new BackfillVerifier.VerifyRequest(key, spec.backfill, db,
+                    SessionSettings.forMigration(m.getMetadata().getNamespace(), m.getMetadata().getName(),
+                            locks.lockTimeout(), locks.statementTimeout()), locks);
+            StepObservation initial = new StepObservation.Running(PhaseName.Backfill, false, 0, 0, null,
+                    "counting rows of " + spec.backfill.table + " that disagree with spec.backfill.set");
+            start(runtime, uid, initial, ctx -> verifier.run(request, ctx.progress()::accept, ctx.control(),
+                    () -> health.gate(key)));
         }
     }
 

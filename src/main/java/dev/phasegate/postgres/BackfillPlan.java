@@ -90,6 +90,18 @@ final class BackfillPlan {
 
     /** Checks the spec against the catalog and prepares the statements; touches no row. */
     static Inspection inspect(Connection c, BackfillSpec spec) throws SQLException {
+        return inspect(c, spec, true);
+    }
+
+    /**
+     * The catalog checks alone, for readers of the table (the consistency check): preparing the UPDATEs would take
+     * RowExclusiveLock, which a read-only caller has no business asking for.
+     */
+    static Inspection inspectForReading(Connection c, BackfillSpec spec) throws SQLException {
+        return inspect(c, spec, false);
+    }
+
+    private static Inspection inspect(Connection c, BackfillSpec spec, boolean prepare) throws SQLException {
         String table = spec.table;
         String key = spec.keyColumn;
         String qualified;
@@ -157,6 +169,9 @@ final class BackfillPlan {
             return index.get();
         }
         BackfillPlan plan = new BackfillPlan(table, key, typeSql, typeName, notNull, spec.set, spec.where);
+        if (!prepare) {
+            return new Inspection(plan, null);
+        }
         Optional<Problem> prepared = plan.prepare(c);
         if (prepared.isPresent()) {
             return new Inspection(null, prepared.get());
@@ -293,7 +308,7 @@ final class BackfillPlan {
         return Optional.empty();
     }
 
-    private static Optional<Problem> prepareOne(Connection c, String field, String sql) throws SQLException {
+    static Optional<Problem> prepareOne(Connection c, String field, String sql) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute(sql);
             return Optional.empty();
@@ -423,7 +438,7 @@ final class BackfillPlan {
         }
     }
 
-    private static String literal(Connection c, String value) throws SQLException {
+    static String literal(Connection c, String value) throws SQLException {
         return "'" + c.unwrap(PGConnection.class).escapeLiteral(value) + "'";
     }
 }

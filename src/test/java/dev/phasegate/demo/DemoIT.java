@@ -30,7 +30,7 @@ class DemoIT {
             assertThat(at).as("%s appears after the previous phase in:%n%s", phase, out).isGreaterThan(last);
             last = at;
         }
-        assertThat(out).contains("WaitingPeriod", "WaitingForRollout", "BackfillRunning");
+        assertThat(out).contains("WaitingPeriod", "WaitingForRollout", "BackfillRunning", "Verifying");
     }
 
     /** Copies what the demo prints to the console and to a buffer. */

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.phasegate.api.ApplicationSpec;
 import dev.phasegate.api.BackfillSpec;
+import dev.phasegate.api.BackfillStatus;
 import dev.phasegate.api.DatabaseSpec;
 import dev.phasegate.api.DeployMode;
 import dev.phasegate.api.MigrationPhase;
@@ -233,7 +234,10 @@ class MigrationEngineTest {
 
         Decision decide(StepObservation step) {
             Decision d = ENGINE.decide(spec, status, observations(step), now);
-            status = StatusBuilder.build(status, d, generation, now, null, null);
+            // What the reconciler does with a consistency check's result: status.backfill keeps it.
+            BackfillStatus checked = d.acknowledgeStep() && step instanceof StepObservation.Verified v
+                    ? Consistency.recorded(status == null ? null : status.backfill, v, now) : null;
+            status = StatusBuilder.build(status, d, generation, now, checked, null);
             return d;
         }
 
@@ -302,6 +306,10 @@ class MigrationEngineTest {
         return d.notes().stream().map(Note::message).toList();
     }
 
+    static StepObservation consistent() {
+        return StepObservation.Verified.counted(0, List.of(), "status_v2 IS DISTINCT FROM (status::text)");
+    }
+
     /** Expand + Observe deploy + backfill + cleanup, no waits: the full migration, quickly. */
     static Migration fullMigrationAt(PhaseName runningPhase) {
         Migration m = Migration.of(spec().expand(EXPAND, EXPAND_ROLLBACK).observe().backfill()
@@ -320,6 +328,7 @@ class MigrationEngineTest {
             return m;
         }
         m.laterSeconds(30).decide(new StepObservation.Completed(Backfill, false, 0, "backfilled 2000000 rows"));
+        m.laterSeconds(30).decide(consistent());
         return m;
     }
 
@@ -399,11 +408,20 @@ class MigrationEngineTest {
 
         d = m.at("2026-05-05T14:00:00Z").decide(new StepObservation.Completed(Backfill, false, 0, "2000000 rows"));
         assertThat(d.phase()).isEqualTo(MigrationPhase.Cleanup);
+        assertThat(d.reason()).isEqualTo(Reason.Verifying);
+        assertThat(d.step()).contains(new Step.VerifyBackfill());
+
+        d = m.at("2026-05-05T14:10:00Z").decide(consistent());
         assertThat(d.reason()).isEqualTo(Reason.WaitingPeriod);
         assertThat(d.waitUntil()).contains(at("2026-05-12T14:00:00Z"));
         assertThat(d.message()).contains("7d", "Backfill");
+        assertThat(m.status.backfill.mismatchedRows).isZero();
+        assertThat(m.status.backfill.verifiedAt).isEqualTo("2026-05-05T14:10:00Z");
 
+        // A week-old count says nothing about the rows old code may have touched since: count again.
         d = m.at("2026-05-12T14:00:00Z").decide();
+        assertThat(d.step()).contains(new Step.VerifyBackfill());
+        d = m.at("2026-05-12T14:05:00Z").decide(consistent());
         assertThat(d.step()).contains(runSql(Cleanup, CLEANUP));
         assertThat(m.phase(Cleanup).oneWay).isTrue();
 
