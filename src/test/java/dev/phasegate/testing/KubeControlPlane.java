@@ -340,6 +340,10 @@ public final class KubeControlPlane implements AutoCloseable {
                     kind: Policy
                     omitStages: [RequestReceived]
                     rules:
+                    # Bodies of status writes make a refused one (422) debuggable; they hold no credentials.
+                    - level: Request
+                      verbs: [patch, update]
+                      resources: [{group: phasegate.dev, resources: [schemamigrations/status]}]
                     - level: Metadata
                     """);
 
