@@ -52,7 +52,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @Disabled("On a real API server every status write of a new SchemaMigration is refused with 422: "
         + "SchemaMigration.initStatus() makes the cached object's status {} while the stored one has none, so the "
         + "JSON patch the operator sends is 'add /status/phase' under a missing /status. With initStatus() returning "
-        + "null (tried locally, not committed) all three tests pass. Run anyway: -Djunit.jupiter.conditions.deactivate='org.junit.*DisabledCondition'")
+        + "null (tried locally, not committed) all four tests pass. Run anyway: -Djunit.jupiter.conditions.deactivate='org.junit.*DisabledCondition'")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OperatorAsServiceAccountIT {
 
@@ -207,6 +207,25 @@ class OperatorAsServiceAccountIT {
 
     @Test
     @Order(3)
+    void whatTheSchemaCannotExpressIsInvalidSpecFromTheOperator() throws Exception {
+        fx.secret(NS, "odd-db", db);
+        // Valid for the CRD's OpenAPI schema (each value alone is in range), so the API server stores it.
+        fx.migration(NS, """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: odd-batches}
+                spec:
+                  database: {secretRef: {name: odd-db}}
+                  backfill: {table: t, keyColumn: id, set: "b = a", where: "b IS NULL", minBatchSize: 10, maxBatchSize: 5}
+                """);
+        SchemaMigrationStatus s = awaitStatus("odd-batches", st -> st.reason == Reason.InvalidSpec);
+        assertThat(s.message).contains("spec.backfill.minBatchSize");
+        assertThat(s.phase).isEqualTo(MigrationPhase.Pending);
+        assertThat(kube.kubectl("describe", "smig", "odd-batches", "-n", NS).orThrow()).contains("InvalidSpec");
+    }
+
+    @Test
+    @Order(4)
     void theOperatorGotNo403AndUsedEveryRuleItsRoleGrants() {
         // Authenticated as the ServiceAccount by its own token: the test's impersonated kubectl auth can-i is not it.
         List<AuditEntry> mine = kube.auditEntries().stream()
