@@ -36,11 +36,11 @@ import java.util.TreeSet;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.condition.EnabledIf;
 
 /**
  * The operator, installed from deploy/operator.yaml, runs in-process with a real token of its ServiceAccount, so the
@@ -49,10 +49,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @WithKubeControlPlane
 @WithPostgres
-@Disabled("On a real API server every status write of a new SchemaMigration is refused with 422: "
-        + "SchemaMigration.initStatus() makes the cached object's status {} while the stored one has none, so the "
-        + "JSON patch the operator sends is 'add /status/phase' under a missing /status. With initStatus() returning "
-        + "null (tried locally, not committed) all four tests pass. Run anyway: -Djunit.jupiter.conditions.deactivate='org.junit.*DisabledCondition'")
+@EnabledIf(value = "statusPatchOfANewMigrationWorks", disabledReason = "a real API server refuses the operator's "
+        + "first status patch (422) while SchemaMigration.initStatus() creates an empty status")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OperatorAsServiceAccountIT {
 
@@ -72,6 +70,17 @@ class OperatorAsServiceAccountIT {
     static Operator operator;
     static SchemaMigrationReconciler reconciler;
     static PodReadinessStandIn standIn;
+
+    /**
+     * These tests found that a real API server refuses every status write of a new SchemaMigration with 422:
+     * initStatus() makes the cached object's status {} while the stored one has none, so the JSON patch the operator
+     * sends is "add /status/phase" under a missing /status (the mock server accepted it). They run by themselves once
+     * initStatus() returns null (with that change, made locally, all four passed); if the bug is fixed another way,
+     * remove this condition.
+     */
+    static boolean statusPatchOfANewMigrationWorks() {
+        return new SchemaMigration().getStatus() == null;
+    }
 
     @BeforeAll
     static void installAndStartOperator() {
