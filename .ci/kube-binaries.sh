@@ -2,6 +2,10 @@
 # Builds the real control plane the end-to-end tests run (kube-apiserver, kube-controller-manager, kubectl, etcd)
 # from the Go modules pinned in .ci/kube-tools/, into a cache outside the repo keyed by version, so only the first
 # run pays for the build. Prints the binaries directory as the last line of stdout; progress goes to stderr.
+# Another Kubernetes release: rebuild kubernetes/go.mod from that release's own go.mod (its require blocks, plus a
+# replace of each k8s.io staging module by the matching v0.x.y, since upstream lists them as v0.0.0), then
+# `go list -mod=mod -deps k8s.io/kubernetes/cmd/{kube-apiserver,kube-controller-manager,kubectl}` there to fill
+# go.sum. The cache key is the pair of versions, so old binaries stay valid.
 set -euo pipefail
 cd "$(dirname "$0")/kube-tools"
 
