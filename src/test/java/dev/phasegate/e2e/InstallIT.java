@@ -1,0 +1,162 @@
+package dev.phasegate.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.phasegate.testing.KubeControlPlane;
+import dev.phasegate.testing.KubeControlPlane.KubectlResult;
+import dev.phasegate.testing.WithKubeControlPlane;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Installs phasegate exactly as the README says, with the real kubectl against a real API server, and proves that the
+ * API server itself refuses invalid SchemaMigrations, naming the field.
+ */
+@WithKubeControlPlane
+class InstallIT {
+
+    private static final String OPERATOR_SA = "system:serviceaccount:phasegate-system:phasegate";
+    private static KubectlResult crdApply;
+    private static KubectlResult operatorApply;
+
+    @BeforeAll
+    static void install(KubeControlPlane kube) {
+        crdApply = kube.kubectl("apply", "-f", "crds/");
+        // The CRD must be established before objects of its kind can be sent; kubectl wait is what a person runs.
+        kube.kubectl("wait", "--for=condition=Established", "--timeout=60s",
+                "crd/schemamigrations.phasegate.dev").orThrow();
+        operatorApply = kube.kubectl("apply", "-f", "deploy/operator.yaml");
+    }
+
+    @Test
+    void crdsApplyAndTheCrdIsEstablished(KubeControlPlane kube) {
+        assertThat(crdApply.exitCode()).as(crdApply.toString()).isZero();
+        assertThat(crdApply.stdout()).contains("customresourcedefinition.apiextensions.k8s.io/schemamigrations.phasegate.dev");
+        assertThat(kube.kubectl("get", "crd", "schemamigrations.phasegate.dev", "-o",
+                "jsonpath={.status.conditions[?(@.type==\"Established\")].status}").orThrow()).isEqualTo("True");
+        // The short name and the served version are what users type.
+        assertThat(kube.kubectl("api-resources", "--api-group=phasegate.dev", "--no-headers").orThrow())
+                .contains("smig").contains("phasegate.dev/v1alpha1").contains("SchemaMigration");
+        assertThat(kube.kubectl("get", "smig", "-A").exitCode()).isZero();
+    }
+
+    @Test
+    void operatorManifestAppliesAndGrantsTheOperatorOnlyItsNamespace(KubeControlPlane kube) {
+        assertThat(operatorApply.exitCode()).as(operatorApply.toString()).isZero();
+        assertThat(operatorApply.stdout()).contains("namespace/phasegate-system", "serviceaccount/phasegate",
+                "role.rbac.authorization.k8s.io/phasegate", "rolebinding.rbac.authorization.k8s.io/phasegate",
+                "deployment.apps/phasegate");
+        // Applying again changes nothing: the manifests are stable under kubectl apply (as GitOps re-applies them).
+        KubectlResult again = kube.kubectl("apply", "-f", "deploy/operator.yaml");
+        assertThat(again.exitCode()).as(again.toString()).isZero();
+        assertThat(again.stdout().lines()).allMatch(l -> l.endsWith(" unchanged"));
+
+        // RBAC as the real authorizer evaluates it for the operator's ServiceAccount; the authorizer reads bindings
+        // from an informer cache, so a binding just applied takes a moment to count.
+        await("the operator's RoleBinding takes effect").atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(canI("list", "schemamigrations.phasegate.dev", "default", kube)).isEqualTo("yes"));
+        assertThat(canI("patch", "schemamigrations.phasegate.dev", "default", kube, "--subresource=status")).isEqualTo("yes");
+        assertThat(canI("patch", "schemamigrations.phasegate.dev", "default", kube)).isEqualTo("no");
+        assertThat(canI("update", "schemamigrations.phasegate.dev", "default", kube)).isEqualTo("no");
+        assertThat(canI("list", "secrets", "default", kube)).isEqualTo("no");
+        assertThat(canI("list", "schemamigrations.phasegate.dev", "kube-system", kube)).isEqualTo("no");
+    }
+
+    private static String canI(String verb, String resource, String ns, KubeControlPlane kube, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("auth", "can-i", verb, resource, "-n", ns, "--as=" + OPERATOR_SA));
+        args.addAll(List.of(more));
+        // kubectl auth can-i exits 1 for "no"; its answer is on stdout either way.
+        return kube.kubectl(args.toArray(String[]::new)).stdout().trim();
+    }
+
+    @Test
+    void aValidMigrationIsAccepted(KubeControlPlane kube) {
+        KubectlResult r = apply(kube, "valid", """
+                  database: {secretRef: {name: db}}
+                  application: {deployment: web, image: "web:2", mode: Patch}
+                  backfill: {table: t, keyColumn: id, set: "b = a", where: "b IS NULL", batchSize: 1, pauseBetweenBatches: 20ms}
+                  locks: {retries: 100, lockTimeout: 500ms}
+                  health: {maxConnectionUsage: 1}
+                  windows: [{start: "22:00", end: "24:00", days: [Sat]}]
+                """);
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).contains("schemamigration.phasegate.dev/valid created");
+        kube.kubectl("delete", "smig", "valid", "-n", "default").orThrow();
+    }
+
+    static Stream<Arguments> invalidMigrations() {
+        return Stream.of(
+                Arguments.of("enum", """
+                          database: {secretRef: {name: db}}
+                          application: {deployment: web, image: "web:2", mode: Replace}
+                        """, List.of("spec.application.mode", "Unsupported value: \"Replace\"", "\"Observe\"", "\"Patch\"")),
+                Arguments.of("required-database", """
+                          paused: true
+                        """, List.of("spec.database", "Required value")),
+                Arguments.of("required-nested", """
+                          database: {secretRef: {}}
+                        """, List.of("spec.database.secretRef.name", "Required value")),
+                Arguments.of("required-phase-sql", """
+                          database: {secretRef: {name: db}}
+                          cleanup: {rollbackSql: "SELECT 1"}
+                        """, List.of("spec.cleanup.sql", "Required value")),
+                Arguments.of("minimum", """
+                          database: {secretRef: {name: db}}
+                          backfill: {table: t, keyColumn: id, set: "b = a", where: "b IS NULL", batchSize: 0}
+                        """, List.of("spec.backfill.batchSize", "should be greater than or equal to 1")),
+                Arguments.of("maximum", """
+                          database: {secretRef: {name: db}}
+                          locks: {retries: 101}
+                        """, List.of("spec.locks.retries", "should be less than or equal to 100")),
+                Arguments.of("fraction-maximum", """
+                          database: {secretRef: {name: db}}
+                          health: {maxConnectionUsage: 1.5}
+                        """, List.of("spec.health.maxConnectionUsage", "should be less than or equal to 1")),
+                Arguments.of("duration-pattern", """
+                          database: {secretRef: {name: db}}
+                          backfill: {table: t, keyColumn: id, set: "b = a", where: "b IS NULL", pauseBetweenBatches: "5 minutes"}
+                        """, List.of("spec.backfill.pauseBetweenBatches", "should match")),
+                Arguments.of("window-pattern", """
+                          database: {secretRef: {name: db}}
+                          windows: [{start: "25:00", end: "06:00"}]
+                        """, List.of("spec.windows[0].start", "should match")),
+                Arguments.of("type", """
+                          database: {secretRef: {name: db}}
+                          backfill: {table: t, keyColumn: id, set: "b = a", where: "b IS NULL", batchSize: lots}
+                        """, List.of("spec.backfill.batchSize", "integer")),
+                // kubectl asks for strict field validation by default, so a typo is refused instead of pruned.
+                Arguments.of("unknown-field", """
+                          database: {secretRef: {name: db}}
+                          compatibleSchema: {sql: "SELECT 1", rollbakSql: "SELECT 2"}
+                        """, List.of("unknown field", "spec.compatibleSchema.rollbakSql")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidMigrations")
+    void theApiServerRefusesAnInvalidMigrationNamingTheField(String name, String spec, List<String> expected,
+            KubeControlPlane kube) {
+        KubectlResult r = apply(kube, "invalid-" + name, spec);
+        assertThat(r.exitCode()).as(r.toString()).isNotZero();
+        assertThat(r.stderr()).as(r.toString()).contains(expected);
+        assertThat(kube.kubectl("get", "smig", "invalid-" + name, "-n", "default", "--ignore-not-found", "-o", "name")
+                .orThrow()).as("nothing was stored").isEmpty();
+    }
+
+    private static KubectlResult apply(KubeControlPlane kube, String name, String spec) {
+        return kube.kubectlWithInput("""
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata:
+                  name: %s
+                  namespace: default
+                spec:
+                %s""".formatted(name, spec), "apply", "-f", "-");
+    }
+}
