@@ -125,6 +125,14 @@ public final class Demo {
                 if (rollout != null) {
                     rollout.play(s);
                 }
+                boolean needsPerson = s.state == dev.phasegate.api.MigrationState.Blocked && s.conditions != null
+                        && s.conditions.stream().anyMatch(c -> "Degraded".equals(c.type) && "True".equals(c.status));
+                if (needsPerson) {
+                    System.out.println();
+                    say("stopped: " + s.phase + " is Blocked (" + s.reason + ") and needs a person; fix the migration"
+                            + " and run the demo again");
+                    return 1;
+                }
                 if (s.phase.isTerminal()) {
                     System.out.println();
                     say("finished: " + s.phase + " (" + s.reason + ")");

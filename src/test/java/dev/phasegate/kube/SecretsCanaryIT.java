@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.phasegate.api.MigrationPhase;
+import dev.phasegate.api.MigrationState;
 import dev.phasegate.api.Reason;
 import dev.phasegate.api.SchemaMigration;
 import dev.phasegate.api.SchemaMigrationStatus;
@@ -127,7 +128,8 @@ class SecretsCanaryIT {
         fx.secret("canary-b", "db", db.jdbcUrl(), ROLE, PASSWORD);
         fx.migration("canary-b", migration("dupes", "CREATE UNIQUE INDEX CONCURRENTLY dupes_email ON dupes (email);",
                 ""));
-        SchemaMigrationStatus failed = awaitStatus("canary-b", "dupes", st -> st.phase == MigrationPhase.Failed);
+        SchemaMigrationStatus failed = awaitStatus("canary-b", "dupes", st -> st.reason == Reason.SqlError
+                && st.state == MigrationState.Blocked);
         assertThat(failed.message).contains("dupes_email", "23505");
 
         fx.secret("canary-c", "db", db.jdbcUrl(), ROLE, PASSWORD + "-wrong");
@@ -144,7 +146,8 @@ class SecretsCanaryIT {
                   database: {secretRef: {name: db}}
                   backfill: {table: casts, keyColumn: id, set: "n = email::int", where: "n IS NULL"}
                 """);
-        SchemaMigrationStatus cast = awaitStatus("canary-d", "cast", st -> st.phase == MigrationPhase.Failed);
+        SchemaMigrationStatus cast = awaitStatus("canary-d", "cast", st -> st.reason == Reason.SqlError
+                && st.state == MigrationState.Blocked);
         assertThat(cast.message).contains("invalid input syntax for type integer", "22P02");
 
         List<String> seen = new ArrayList<>(LOG_LINES);
