@@ -18,7 +18,12 @@ public final class SqlScriptException extends RuntimeException {
         /** COPY ... FROM STDIN / TO STDOUT, which needs a client streaming data (psql). */
         CLIENT_COPY,
         /** A psql backslash command (\set, \i, \connect, ...), which is not SQL. */
-        PSQL_META_COMMAND
+        PSQL_META_COMMAND,
+        /**
+         * set_config(...) of, or a DO block that mentions, one of the session bounds phasegate sets (lock_timeout,
+         * statement_timeout, ...): it would change them mid-statement, where a RESET afterwards comes too late.
+         */
+        SESSION_BOUNDS_OVERRIDE
     }
 
     private final Problem problem;

@@ -8,6 +8,9 @@ final class StatementClassifier {
 
     private static final Set<String> TRANSACTION_CONTROL =
             Set.of("BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE");
+    /** The bounds phasegate sets on its sessions; a plain SET/RESET of them is undone after the statement. */
+    private static final List<String> BOUNDS = List.of("lock_timeout", "statement_timeout",
+            "idle_in_transaction_session_timeout", "client_connection_check_interval");
     private static final Set<String> DML = Set.of("INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "WITH",
             "VALUES", "TABLE", "CALL", "EXPLAIN", "EXECUTE");
 
@@ -24,6 +27,13 @@ final class StatementClassifier {
         String keyword = first.type() == Token.Type.WORD ? Ascii.toUpperCase(first.text()) : "";
         if (TRANSACTION_CONTROL.contains(keyword) || (keyword.equals("PREPARE") && w.is(1, "TRANSACTION"))) {
             throw transactionControl(keyword);
+        }
+        if (overridesBounds(significant, keyword)) {
+            throw new Refusal(SqlScriptException.Problem.SESSION_BOUNDS_OVERRIDE,
+                    "it changes one of phasegate's session bounds (" + String.join(", ", BOUNDS) + ") through "
+                            + (keyword.equals("DO") ? "a DO block" : "set_config()") + ", which would take effect"
+                            + " while the statement runs, before phasegate could restore it. Remove it: spec.locks"
+                            + " sets lock_timeout and statement_timeout for every statement.");
         }
         if (DML.contains(keyword)) {
             return Classification.of(StatementKind.DML, true);
@@ -43,6 +53,31 @@ final class StatementClassifier {
             case "DISCARD" -> Classification.of(StatementKind.SESSION_SETTING, !w.is(1, "ALL"));
             default -> Classification.of(StatementKind.OTHER_DDL, true);
         };
+    }
+
+    /**
+     * A DO block that names a bound anywhere (SET LOCAL lock_timeout = 0, PERFORM set_config(...)), or any other
+     * statement calling set_config with a bound's name. A top-level SET/RESET is allowed: the executor resets the
+     * bounds right after it.
+     */
+    private static boolean overridesBounds(List<Token> significant, String keyword) {
+        if (keyword.equals("SET") || keyword.equals("RESET")) {
+            return false;
+        }
+        boolean doBlock = keyword.equals("DO");
+        boolean setConfig = significant.stream().anyMatch(t -> t.isWord("set_config"));
+        if (!doBlock && !setConfig) {
+            return false;
+        }
+        for (Token t : significant) {
+            String text = Ascii.toLowerCase(t.text());
+            for (String bound : BOUNDS) {
+                if (text.contains(bound)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static Classification create(Words w) {

@@ -156,4 +156,26 @@ class SqlScriptRefusalTest {
         assertThat(e).as("expected %s to be refused", script).isNotNull();
         return e;
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SELECT set_config('lock_timeout', '0', false)",
+        "select pg_catalog.set_config('statement_timeout', '0', true)",
+        "DO $$ BEGIN SET LOCAL lock_timeout = 0; ALTER TABLE t ADD COLUMN b int; END $$",
+        "DO $body$ BEGIN PERFORM set_config('idle_in_transaction_session_timeout', '0', true); END $body$",
+        "do 'begin execute ''set client_connection_check_interval = 0''; end'"})
+    void refusesChangingOurSessionBoundsMidStatement(String statement) {
+        SqlScriptException e = refused("ALTER TABLE t ADD COLUMN a int;\n" + statement + ";");
+
+        assertThat(e.problem()).isEqualTo(Problem.SESSION_BOUNDS_OVERRIDE);
+        assertThat(e.statementIndex()).isEqualTo(2);
+        assertThat(e.getMessage()).contains("session bounds", "spec.locks");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SET lock_timeout = '2s'", "RESET statement_timeout",
+        "SELECT set_config('search_path', 'app, public', false)",
+        "DO $$ BEGIN RAISE NOTICE 'no bounds here'; END $$"})
+    void acceptsSettingsTheExecutorRestoresOrThatAreNotOurs(String statement) {
+        assertThat(SqlScript.parse(statement).statements()).hasSize(1);
+    }
 }
