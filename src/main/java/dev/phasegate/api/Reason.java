@@ -24,6 +24,8 @@ public enum Reason {
     AuthenticationFailed,
     PermissionDenied,
     RunnerBusy,
+    /** The Secret now points at another database than the one this migration ran on. */
+    DatabaseChanged,
     // SQL execution
     SqlError,
     LockRetriesExhausted,

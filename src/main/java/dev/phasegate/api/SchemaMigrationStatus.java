@@ -19,4 +19,6 @@ public class SchemaMigrationStatus {
     public RollbackStatus rollback;
     public BackfillStatus backfill;
     public HealthStatus health;
+    /** The database this migration first ran on; every later step checks that the Secret still points there. */
+    public DatabaseIdentity database;
 }

@@ -2,6 +2,7 @@ package dev.phasegate.kube;
 
 import dev.phasegate.api.BackfillSpec;
 import dev.phasegate.api.BackfillStatus;
+import dev.phasegate.api.DatabaseIdentity;
 import dev.phasegate.api.Reason;
 import dev.phasegate.engine.StepObservation;
 import dev.phasegate.postgres.StepRunner;
@@ -18,6 +19,7 @@ final class MigrationRuntime {
     private volatile BackfillStatus backfillProgress;
     private volatile BackfillSpec backfillSpec;
     private int decileReported = -1;
+    private volatile DatabaseIdentity databaseSeen;
 
     MigrationRuntime(String key) {
         this.key = key;
@@ -91,6 +93,15 @@ final class MigrationRuntime {
     boolean running() {
         StepRunner.Step s = step;
         return s != null && !s.finished();
+    }
+
+    /** The database the last step connected to, until status records it. */
+    DatabaseIdentity databaseSeen() {
+        return databaseSeen;
+    }
+
+    void databaseSeen(DatabaseIdentity identity) {
+        databaseSeen = identity;
     }
 
     BackfillStatus backfillProgress() {

@@ -2,6 +2,7 @@ package dev.phasegate.kube;
 
 import dev.phasegate.api.BackfillSpec;
 import dev.phasegate.api.BackfillStatus;
+import dev.phasegate.api.DatabaseIdentity;
 import dev.phasegate.api.HealthSpec;
 import dev.phasegate.api.HealthStatus;
 import dev.phasegate.api.MigrationPhase;
@@ -22,8 +23,11 @@ import dev.phasegate.engine.PhaseSpecs;
 import dev.phasegate.engine.StatusBuilder;
 import dev.phasegate.engine.Step;
 import dev.phasegate.engine.StepObservation;
+import dev.phasegate.engine.Times;
 import dev.phasegate.postgres.BackfillVerifier;
 import dev.phasegate.postgres.Backfiller;
+import dev.phasegate.postgres.DatabaseIdentities;
+import dev.phasegate.postgres.Sessions;
 import dev.phasegate.postgres.ConnectionSettings;
 import dev.phasegate.postgres.HealthMonitor;
 import dev.phasegate.postgres.JdbcUrlPolicy;
@@ -224,6 +228,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         }
         SchemaMigrationStatus status = StatusBuilder.build(old, d, generation(m), now, backfillStatus,
                 healthStatus);
+        status.database = old != null && old.database != null ? old.database : runtime.databaseSeen();
         for (Note note : d.notes()) {
             events.record(m, note);
         }
@@ -286,7 +291,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             StepObservation initial = new StepObservation.Running(sql.phase(), sql.rollback(), 0, 0, null,
                     (sql.rollback() ? "rollback of " : "") + sql.phase() + ": connecting");
             List<SpecPreflight.Script> later = sql.rollback() ? List.of() : laterScripts(spec, sql.phase());
-            start(runtime, uid, initial, ctx -> preflight(request.db(), request.session(), sql.phase(), later)
+            DatabaseIdentity expected = recordedDatabase(m);
+            start(runtime, uid, initial, ctx -> beforeStep(runtime, expected, request.db(), request.session(),
+                    sql.phase(), sql.rollback(), later)
                     .orElseGet(() -> sqlExecutor.run(request, (done, total, waiting, detail) -> ctx.progress()
                             .accept(new StepObservation.Running(sql.phase(), sql.rollback(), done, total, waiting,
                                     detail)), ctx.control(), () -> sustainedBreach(key))));
@@ -301,7 +308,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             StepObservation initial = new StepObservation.Running(PhaseName.Backfill, false, 0, 0, null,
                     "backfill of " + spec.backfill.table + ": checking the table and key");
             List<SpecPreflight.Script> later = laterScripts(spec, PhaseName.Backfill);
-            start(runtime, uid, initial, ctx -> preflight(request.db(), request.session(), PhaseName.Backfill, later)
+            DatabaseIdentity expected = recordedDatabase(m);
+            start(runtime, uid, initial, ctx -> beforeStep(runtime, expected, request.db(), request.session(),
+                    PhaseName.Backfill, false, later)
                     .orElseGet(() -> backfiller.run(request, (running, progress) -> {
                         runtime.backfillProgress(progress);
                         ctx.progress().accept(running);
@@ -314,8 +323,10 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                             locks.lockTimeout(), locks.statementTimeout()), locks);
             StepObservation initial = new StepObservation.Running(PhaseName.Backfill, false, 0, 0, null,
                     "counting rows of " + spec.backfill.table + " that disagree with spec.backfill.set");
-            start(runtime, uid, initial, ctx -> verifier.run(request, ctx.progress()::accept, ctx.control(),
-                    () -> health.gate(key)));
+            DatabaseIdentity expected = recordedDatabase(m);
+            start(runtime, uid, initial, ctx -> beforeStep(runtime, expected, db, request.session(),
+                    PhaseName.Backfill, false, List.of()).orElseGet(() -> verifier.run(request,
+                            ctx.progress()::accept, ctx.control(), () -> health.gate(key))));
         }
     }
 
@@ -340,16 +351,37 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         return scripts;
     }
 
-    /** A failed step when a later script does not parse; empty when all do (or there is nothing to check). */
-    private static Optional<StepObservation> preflight(ConnectionSettings db, SessionSettings session, PhaseName phase,
+    private static DatabaseIdentity recordedDatabase(SchemaMigration m) {
+        return m.getStatus() == null ? null : m.getStatus().database;
+    }
+
+    /**
+     * Before any step: the Secret must still point at the database this migration first ran on (a step on another
+     * database would run the next phase there), and every later script must parse. A failed step when not; empty
+     * when the step may run.
+     */
+    private Optional<StepObservation> beforeStep(MigrationRuntime runtime, DatabaseIdentity expected,
+            ConnectionSettings db, SessionSettings session, PhaseName phase, boolean rollback,
             List<SpecPreflight.Script> scripts) {
         try {
-            return SpecPreflight.firstError(db, session, scripts).map(error -> new StepObservation.Failed(phase, false,
-                    0, Reason.SqlError, error + "; found before " + phase + " applied anything", false));
+            DatabaseIdentity seen;
+            try (java.sql.Connection c = Sessions.open(db, session)) {
+                seen = DatabaseIdentities.read(c, Times.format(clock.instant()));
+            }
+            if (expected != null && !expected.sameAs(seen)) {
+                return Optional.of(new StepObservation.Failed(phase, rollback, 0, Reason.DatabaseChanged,
+                        "the Secret now points at " + seen.describe() + ", but this migration ran on "
+                                + expected.describe() + " (recorded " + expected.recordedAt + "); nothing was run."
+                                + " Point the Secret back, or start a new migration for the other database",
+                        true));
+            }
+            runtime.databaseSeen(seen);
+            return SpecPreflight.firstError(db, session, scripts).map(error -> new StepObservation.Failed(phase,
+                    rollback, 0, Reason.SqlError, error + "; found before " + phase + " applied anything", false));
         } catch (SQLException e) {
             SqlFailure f = SqlFailure.of(e, db);
-            return Optional.of(new StepObservation.Failed(phase, false, 0, f.reason(), "checking the later phases'"
-                    + " SQL: " + f.message(), f.retryable()));
+            return Optional.of(new StepObservation.Failed(phase, rollback, 0, f.reason(), "before " + phase + ": "
+                    + f.message(), f.retryable()));
         }
     }
 

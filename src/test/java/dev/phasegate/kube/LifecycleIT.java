@@ -290,6 +290,47 @@ class LifecycleIT {
         assertThat(count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'pf'")).isEqualTo(2);
     }
 
+    @Test
+    void aSecretThatNowPointsAtAnotherDatabaseBlocksTheNextPhase() throws Exception {
+        String ns = "moved";
+        sql("CREATE TABLE mv (id bigint PRIMARY KEY, old_col int)");
+        db.cluster().createDatabase("moved_elsewhere");
+        fx.secret(ns, "db", db);
+        fx.migration(ns, """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: mv}
+                spec:
+                  database: {secretRef: {name: db}}
+                  compatibleSchema: {sql: "ALTER TABLE mv ADD COLUMN new_col int;"}
+                  cleanup: {sql: "ALTER TABLE mv DROP COLUMN old_col;"}
+                  waits: {afterCompatibleSchema: 4s}
+                """);
+        SchemaMigrationStatus waiting = awaitStatus(ns, "mv", st -> st.reason == Reason.WaitingPeriod);
+        assertThat(waiting.database).as("recorded at first contact").isNotNull();
+        assertThat(waiting.database.name).isEqualTo(db.dbName());
+        assertThat(waiting.database.systemIdentifier).isNotBlank();
+
+        // Someone edits the Secret while the migration waits: the same cluster, another database.
+        kube.client().secrets().inNamespace(ns).withName("db").delete();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> kube.client().secrets().inNamespace(ns).withName("db").get() == null);
+        fx.secret(ns, "db", db.cluster().jdbcUrl("moved_elsewhere"), db.user(), db.password());
+        SchemaMigrationStatus blocked = awaitStatus(ns, "mv", st -> st.reason == Reason.DatabaseChanged);
+        assertThat(blocked.state).isEqualTo(MigrationState.Blocked);
+        assertThat(blocked.phase).isEqualTo(MigrationPhase.Cleanup);
+        assertThat(blocked.message).contains("moved_elsewhere", db.dbName(), "nothing was run");
+        assertThat(count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'mv'"))
+                .as("the Cleanup did not run on the original database either").isEqualTo(3);
+
+        kube.client().secrets().inNamespace(ns).withName("db").delete();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> kube.client().secrets().inNamespace(ns).withName("db").get() == null);
+        fx.secret(ns, "db", db);
+        awaitStatus(ns, "mv", st -> st.phase == MigrationPhase.Succeeded);
+        assertThat(count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'mv'")).isEqualTo(2);
+    }
+
     private static SchemaMigrationStatus awaitStatus(String ns, String name, Predicate<SchemaMigrationStatus> p) {
         return fx.awaitStatus(ns, name, p, Duration.ofSeconds(60));
     }
