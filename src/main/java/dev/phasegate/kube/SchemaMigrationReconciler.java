@@ -165,10 +165,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         // observe + validate
         List<String> problems = MigrationValidator.validate(spec);
         boolean abortAnnotation = "true".equalsIgnoreCase(annotation(m, SchemaMigration.ABORT_ANNOTATION));
+        MigrationRuntime runtime = runtime(key);
         Observations obs = Observations.none()
                 .withSpecProblems(problems)
                 .withAbortAnnotation(abortAnnotation)
-                .withStep(runtime(key).observe(uid));
+                .withStep(runtime.observe(uid));
         ConnectionSettings db = null;
         // A Failed migration may still be aborted (its rollback runs under the health gate), so keep watching it.
         boolean abortRequested = spec != null && (spec.abort || abortAnnotation);
@@ -190,7 +191,6 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             obs = obs.withHealth(HealthGate.closed(Reason.ProbeFailed, "the database is not reachable yet"));
         }
 
-        MigrationRuntime runtime = runtime(key);
         if (spec != null && spec.backfill != null && runtime.running()) {
             // Batch settings edited in the spec reach a running backfill at its next batch.
             runtime.editBackfillSpec(spec.backfill);
@@ -364,20 +364,21 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             ConnectionSettings db, SessionSettings session, PhaseName phase, boolean rollback,
             List<SpecPreflight.Script> scripts) {
         try {
-            DatabaseIdentity seen;
+            // One session for both checks: the identity read and the syntax checks are a few round trips.
             try (java.sql.Connection c = Sessions.open(db, session)) {
-                seen = DatabaseIdentities.read(c, Times.format(clock.instant()));
+                DatabaseIdentity seen = DatabaseIdentities.read(c, Times.format(clock.instant()));
+                if (expected != null && !expected.sameAs(seen)) {
+                    return Optional.of(new StepObservation.Failed(phase, rollback, 0, Reason.DatabaseChanged,
+                            "the Secret now points at " + seen.describe() + ", but this migration ran on "
+                                    + expected.describe() + " (recorded " + expected.recordedAt + "); nothing was"
+                                    + " run. Point the Secret back, or start a new migration for the other database",
+                            true));
+                }
+                runtime.databaseSeen(seen);
+                return SpecPreflight.firstError(c, scripts).map(error -> new StepObservation.Failed(phase,
+                        rollback, 0, Reason.SqlError, error + "; found before " + phase + " applied anything",
+                        false));
             }
-            if (expected != null && !expected.sameAs(seen)) {
-                return Optional.of(new StepObservation.Failed(phase, rollback, 0, Reason.DatabaseChanged,
-                        "the Secret now points at " + seen.describe() + ", but this migration ran on "
-                                + expected.describe() + " (recorded " + expected.recordedAt + "); nothing was run."
-                                + " Point the Secret back, or start a new migration for the other database",
-                        true));
-            }
-            runtime.databaseSeen(seen);
-            return SpecPreflight.firstError(db, session, scripts).map(error -> new StepObservation.Failed(phase,
-                    rollback, 0, Reason.SqlError, error + "; found before " + phase + " applied anything", false));
         } catch (SQLException e) {
             SqlFailure f = SqlFailure.of(e, db);
             return Optional.of(new StepObservation.Failed(phase, rollback, 0, f.reason(), "before " + phase + ": "

@@ -5,7 +5,6 @@ import dev.phasegate.postgres.sql.SqlScript;
 import dev.phasegate.postgres.sql.SqlScriptException;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -31,30 +30,21 @@ public final class SpecPreflight {
                 + (b.where == null || b.where.isBlank() ? "" : " WHERE " + b.where));
     }
 
-    /** The first problem, as a message naming the field; empty when every script parses. */
-    public static Optional<String> firstError(ConnectionSettings db, SessionSettings session, List<Script> scripts)
-            throws SQLException {
-        List<Script> present = new ArrayList<>();
+    /** The first problem, as a message naming the field; empty when every script parses. Uses session c. */
+    public static Optional<String> firstError(Connection c, List<Script> scripts) throws SQLException {
         for (Script s : scripts) {
-            if (s.sql() != null && !s.sql().isBlank()) {
-                present.add(s);
+            if (s.sql() == null || s.sql().isBlank()) {
+                continue;
             }
-        }
-        if (present.isEmpty()) {
-            return Optional.empty();
-        }
-        try (Connection c = Sessions.open(db, session)) {
-            for (Script s : present) {
-                SqlScript script;
-                try {
-                    script = SqlScript.parse(s.sql());
-                } catch (SqlScriptException e) {
-                    return Optional.of(s.field() + ": " + e.getMessage());
-                }
-                Optional<String> error = SyntaxCheck.firstError(c, script, 0);
-                if (error.isPresent()) {
-                    return Optional.of(s.field() + ": " + error.get());
-                }
+            SqlScript script;
+            try {
+                script = SqlScript.parse(s.sql());
+            } catch (SqlScriptException e) {
+                return Optional.of(s.field() + ": " + e.getMessage());
+            }
+            Optional<String> error = SyntaxCheck.firstError(c, script, 0);
+            if (error.isPresent()) {
+                return Optional.of(s.field() + ": " + error.get());
             }
         }
         return Optional.empty();
