@@ -99,7 +99,7 @@ Pass a dict: root (the top context) and secrets (include the secrets/get rule).
   verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["phasegate.dev"]
   resources: ["schemamigrations/status"]
-  verbs: ["patch"]
+  verbs: ["update"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
   {{- if $v.rbac.deploymentPatch }}

@@ -120,6 +120,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
     private final HealthMonitor health;
     private final SecretReader secrets;
     private final EventRecorder events;
+    private final StatusWriter statusWriter;
     private InformerEventSource<Deployment, SchemaMigration> deployments;
 
     @jakarta.inject.Inject
@@ -129,6 +130,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         this.options = options;
         this.secrets = new SecretReader(client, JdbcUrlPolicy.allowingHosts(options.allowedHosts()));
         this.events = new EventRecorder(client, clock);
+        this.statusWriter = new StatusWriter(client);
         this.health = new HealthMonitor(HealthMonitor.Options.defaults().withInterval(options.healthInterval())
                 .withClock(clock).withShowQueryText(options.showQueryText()), this::trigger);
     }
@@ -199,8 +201,30 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         // decide
         Decision d = engine.decide(spec, old, obs, now);
 
-        // act
+        // record first, then act: a step starts only once the status that decided it is stored with optimistic
+        // locking, so a decision made from a stale read (the cache lags the previous write) is dropped, never run.
         BackfillStatus backfillStatus = runtime.backfillProgress();
+        HealthStatus healthStatus = health.latest(key).map(HealthMonitor.Observed::toStatus).orElse(null);
+        if (d.acknowledgeStep() && obs.step() instanceof StepObservation.Verified verified) {
+            backfillStatus = Consistency.recorded(backfillStatus != null ? backfillStatus
+                    : old == null ? null : old.backfill, verified, now);
+        }
+        SchemaMigrationStatus status = StatusBuilder.build(old, d, generation(m), now, backfillStatus,
+                healthStatus);
+        status.database = old != null && old.database != null ? old.database : runtime.databaseSeen();
+        boolean fence = d.step().isPresent() || d.acknowledgeStep();
+        StatusWriter.Outcome written = statusWriter.write(m, status, fence, context);
+        if (written == StatusWriter.Outcome.GONE) {
+            return UpdateControl.noUpdate();
+        }
+        if (written == StatusWriter.Outcome.STALE) {
+            // The newer object's watch event triggers the next reconcile; the reschedule is only a safety net.
+            LOG.debugf("%s: status write refused (resourceVersion %s is stale); deciding again from the newer object",
+                    key, m.getMetadata().getResourceVersion());
+            return UpdateControl.<SchemaMigration>noUpdate().rescheduleAfter(Duration.ofSeconds(1));
+        }
+
+        // act
         if (d.acknowledgeStep()) {
             runtime.acknowledge();
         }
@@ -211,24 +235,14 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         }
         ConnectionSettings database = db;
         d.step().ifPresent(step -> act(m, runtime, uid, step, database));
-
-        // record
-        HealthStatus healthStatus = health.latest(key).map(HealthMonitor.Observed::toStatus).orElse(null);
         if (d.phase().isTerminal()) {
             health.forget(key);
-        }
-        if (d.acknowledgeStep() && obs.step() instanceof StepObservation.Verified verified) {
-            backfillStatus = Consistency.recorded(backfillStatus != null ? backfillStatus
-                    : old == null ? null : old.backfill, verified, now);
         }
         progressEvent(m, runtime, backfillStatus);
         if (d.phase().isTerminal() && !runtime.running()) {
             // The migration has ended: nothing of it stays in memory (a re-created object starts afresh).
             runtimes.remove(key, runtime);
         }
-        SchemaMigrationStatus status = StatusBuilder.build(old, d, generation(m), now, backfillStatus,
-                healthStatus);
-        status.database = old != null && old.database != null ? old.database : runtime.databaseSeen();
         for (Note note : d.notes()) {
             events.record(m, note);
         }
@@ -236,8 +250,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             StaleGuardLint.check(spec).ifPresent(w -> events.record(m, Note.warning(Reason.Starting, w)));
         }
         logTransition(key, old, status);
-        m.setStatus(status);
-        UpdateControl<SchemaMigration> control = UpdateControl.patchStatus(m);
+        UpdateControl<SchemaMigration> control = UpdateControl.noUpdate();
         Optional<Instant> next = d.nextDeadline();
         if (next.isPresent()) {
             Duration in = Duration.between(now, next.get());

@@ -98,7 +98,8 @@ class HelmChartTest {
             ManifestRules.assertInstallRules(objects);
             assertThat(effectiveGrants(objects)).containsOnlyKeys("shop", "billing");
             assertThat(all(objects, Role.class)).extracting(r -> r.getMetadata().getNamespace())
-                    .containsExactlyInAnyOrder("shop", "billing");
+                    .containsExactlyInAnyOrder("shop", "billing", NAMESPACE); // NAMESPACE: the Lease only
+            assertThat(ManifestRules.leaseNamespaces(objects)).containsExactly(NAMESPACE);
             assertThat(env(operatorContainer(one(objects, Deployment.class)), ManifestRules.NAMESPACES_ENV))
                     .contains("shop,billing");
         }
@@ -114,7 +115,8 @@ class HelmChartTest {
         assertThat(grants).containsOnlyKeys((String) null);
         assertThat(grants.get(null)).doesNotContain(ManifestRules.SECRET_GET)
                 .contains("phasegate.dev/schemamigrations:watch", "apps/deployments:watch");
-        assertThat(all(objects, RoleBinding.class)).isEmpty();
+        assertThat(all(objects, RoleBinding.class)).as("only the Lease's").extracting(b -> b.getMetadata().getName())
+                .containsExactly("phasegate-leader-election");
 
         objects = render(values("watchAnyNamespace", true, "rbac.secretNamespaces", "shop,billing"));
         ManifestRules.assertInstallRules(objects);
@@ -137,7 +139,8 @@ class HelmChartTest {
         List<HasMetadata> objects = render(values("rbac.deploymentPatch", false, "rbac.secretNames",
                 "orders-db,billing-db"));
         ManifestRules.assertInstallRules(objects);
-        Role role = one(objects, Role.class);
+        Role role = all(objects, Role.class).stream().filter(r -> !r.getMetadata().getName().endsWith("-leader-election"))
+                .findFirst().orElseThrow();
         assertThat(grants(role)).doesNotContain(ManifestRules.DEPLOYMENT_PATCH);
         PolicyRule secrets = rules(role).stream().filter(r -> r.getResources().contains("secrets")).findFirst()
                 .orElseThrow();
@@ -190,11 +193,13 @@ class HelmChartTest {
         List<HasMetadata> deploy = ManifestRules.parse(Files.readString(DeployManifestTest.MANIFEST));
         assertThat(one(chart, Deployment.class).getSpec()).as("Deployment spec, chart vs deploy/operator.yaml")
                 .isEqualTo(one(deploy, Deployment.class).getSpec());
-        assertThat(one(chart, Role.class).getRules()).isEqualTo(one(deploy, Role.class).getRules());
-        assertThat(one(chart, Role.class).getMetadata().getNamespace())
-                .isEqualTo(one(deploy, Role.class).getMetadata().getNamespace());
-        assertThat(one(chart, RoleBinding.class).getSubjects()).isEqualTo(one(deploy, RoleBinding.class).getSubjects());
-        assertThat(one(chart, RoleBinding.class).getRoleRef()).isEqualTo(one(deploy, RoleBinding.class).getRoleRef());
+        // The watched namespace's Role and the Lease Role, in name order (same names in both).
+        assertThat(all(chart, Role.class)).extracting(r -> r.getMetadata().getNamespace() + " " + r.getRules())
+                .containsExactlyInAnyOrderElementsOf(all(deploy, Role.class).stream()
+                        .map(r -> r.getMetadata().getNamespace() + " " + r.getRules()).toList());
+        assertThat(all(chart, RoleBinding.class)).extracting(b -> b.getSubjects() + " " + b.getRoleRef())
+                .containsExactlyInAnyOrderElementsOf(all(deploy, RoleBinding.class).stream()
+                        .map(b -> b.getSubjects() + " " + b.getRoleRef()).toList());
         assertThat(one(chart, ServiceAccount.class).getAutomountServiceAccountToken())
                 .isEqualTo(one(deploy, ServiceAccount.class).getAutomountServiceAccountToken());
         assertThat(kinds(chart)).as("same objects, except the Namespace that only the static file creates")

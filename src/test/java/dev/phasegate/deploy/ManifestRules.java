@@ -46,9 +46,12 @@ final class ManifestRules {
     static final Set<String> OPERATOR_GRANTS = Set.of(
             "phasegate.dev/schemamigrations:get", "phasegate.dev/schemamigrations:list",
             "phasegate.dev/schemamigrations:watch", "phasegate.dev/schemamigrations:patch",
-            "phasegate.dev/schemamigrations/status:patch",
+            "phasegate.dev/schemamigrations/status:update",
             "apps/deployments:get", "apps/deployments:list", "apps/deployments:watch", "apps/deployments:patch",
             "/pods:list", "/secrets:get", "/events:create");
+    /** Leader election: the replicas' shared Lease, in the operator's own namespace only. */
+    static final Set<String> LEASE_GRANTS = Set.of("coordination.k8s.io/leases:get",
+            "coordination.k8s.io/leases:create", "coordination.k8s.io/leases:update");
     static final String DEPLOYMENT_PATCH = "apps/deployments:patch";
     static final String SECRET_GET = "/secrets:get";
     static final String NAMESPACES_ENV = "QUARKUS_OPERATOR_SDK_NAMESPACES";
@@ -98,6 +101,8 @@ final class ManifestRules {
         assertRestrictedPod(one(objects, Deployment.class));
         assertOperatorDeployment(one(objects, Deployment.class));
         assertWatchedNamespacesHaveRoles(objects);
+        assertThat(leaseNamespaces(objects)).as("one Lease Role, bound in the operator's namespace")
+                .containsExactly(one(objects, Deployment.class).getMetadata().getNamespace());
     }
 
     // ---------------------------------------------------------------- RBAC
@@ -140,6 +145,12 @@ final class ManifestRules {
         assertThat(roles).as("Roles or ClusterRoles").isNotEmpty();
         for (HasMetadata role : roles) {
             Set<String> grants = grants(role);
+            if (grants.equals(LEASE_GRANTS)) {
+                assertThat(role).as("the Lease Role is namespaced").isInstanceOf(Role.class);
+                assertThat(role.getMetadata().getNamespace()).as("the Lease lives in the operator's namespace")
+                        .isEqualTo(one(objects, Deployment.class).getMetadata().getNamespace());
+                continue;
+            }
             assertThat(grants).as("%s %s grants only what the operator's code calls", role.getKind(), name(role))
                     .isSubsetOf(OPERATOR_GRANTS);
             assertThat(grants).as("%s %s: no access to RBAC objects", role.getKind(), name(role))
@@ -189,11 +200,10 @@ final class ManifestRules {
     static Map<String, Set<String>> effectiveGrants(List<HasMetadata> objects) {
         Map<String, Set<String>> out = new LinkedHashMap<>();
         for (RoleBinding rb : all(objects, RoleBinding.class)) {
-            HasMetadata role = "Role".equals(rb.getRoleRef().getKind())
-                    ? all(objects, Role.class).stream().filter(r -> name(r).equals(rb.getRoleRef().getName())
-                            && Objects.equals(r.getMetadata().getNamespace(), rb.getMetadata().getNamespace()))
-                            .findFirst().orElseThrow()
-                    : clusterRole(objects, rb.getRoleRef().getName());
+            HasMetadata role = boundRole(objects, rb);
+            if (grants(role).equals(LEASE_GRANTS)) {
+                continue; // leader election, checked by leaseGrants
+            }
             out.computeIfAbsent(rb.getMetadata().getNamespace(), k -> new TreeSet<>()).addAll(grants(role));
         }
         for (ClusterRoleBinding crb : all(objects, ClusterRoleBinding.class)) {
@@ -201,6 +211,20 @@ final class ManifestRules {
                     crb.getRoleRef().getName())));
         }
         return out;
+    }
+
+    /** Namespaces where the operator's ServiceAccount may use the Lease, by binding. */
+    static Set<String> leaseNamespaces(List<HasMetadata> objects) {
+        return all(objects, RoleBinding.class).stream().filter(rb -> grants(boundRole(objects, rb)).equals(LEASE_GRANTS))
+                .map(rb -> rb.getMetadata().getNamespace()).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    private static HasMetadata boundRole(List<HasMetadata> objects, RoleBinding rb) {
+        return "Role".equals(rb.getRoleRef().getKind())
+                ? all(objects, Role.class).stream().filter(r -> name(r).equals(rb.getRoleRef().getName())
+                        && Objects.equals(r.getMetadata().getNamespace(), rb.getMetadata().getNamespace()))
+                        .findFirst().orElseThrow()
+                : clusterRole(objects, rb.getRoleRef().getName());
     }
 
     private static ClusterRole clusterRole(List<HasMetadata> objects, String name) {
@@ -287,11 +311,11 @@ final class ManifestRules {
                 .map(EnvVar::getValue).findFirst();
     }
 
-    /** One replica without overlap, resources, probes on the Quarkus health endpoints, a writable /tmp. */
+    /** Replicas behind a Lease, resources, probes on the Quarkus health endpoints, a writable /tmp. */
     static void assertOperatorDeployment(Deployment d) {
-        assertThat(d.getSpec().getReplicas()).as("one replica: no leader election").isEqualTo(1);
-        assertThat(d.getSpec().getStrategy().getType()).as("no two operator pods during an upgrade")
-                .isEqualTo("Recreate");
+        assertThat(d.getSpec().getReplicas()).as("a standby replica takes over through the Lease").isEqualTo(2);
+        assertThat(d.getSpec().getStrategy().getType()).as("upgrades keep a replica ready")
+                .isEqualTo("RollingUpdate");
         PodSpec pod = d.getSpec().getTemplate().getSpec();
         assertThat(pod.getServiceAccountName()).isNotBlank();
         Container c = operatorContainer(d);

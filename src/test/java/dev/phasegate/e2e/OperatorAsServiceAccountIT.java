@@ -9,6 +9,7 @@ import dev.phasegate.api.PhaseState;
 import dev.phasegate.api.Reason;
 import dev.phasegate.api.SchemaMigration;
 import dev.phasegate.api.SchemaMigrationStatus;
+import dev.phasegate.kube.OperatorLease;
 import dev.phasegate.kube.SchemaMigrationReconciler;
 import dev.phasegate.testing.KubeControlPlane;
 import dev.phasegate.testing.KubeControlPlane.AuditEntry;
@@ -22,10 +23,7 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,10 +82,13 @@ class OperatorAsServiceAccountIT {
         KubernetesClient asOperator = kube.serviceAccountClient("phasegate-system", "phasegate");
         reconciler = new SchemaMigrationReconciler(asOperator, Clock.systemUTC(),
                 new SchemaMigrationReconciler.Options(Duration.ofMillis(200), Duration.ofSeconds(1)));
+        // With leader election as deployed, so that the Lease rules are exercised (and judged) like the others.
         operator = new Operator(o -> o.withKubernetesClient(asOperator)
                 .withUseSSAToPatchPrimaryResource(false)
                 .withCloseClientOnStop(false)
-                .withReconciliationTerminationTimeout(Duration.ofSeconds(2)));
+                .withReconciliationTerminationTimeout(Duration.ofSeconds(2))
+                .withLeaderElectionConfiguration(OperatorLease.of(OperatorLease.DEFAULT_NAME, "phasegate-system",
+                        "in-process", Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2))));
         // deploy/operator.yaml sets QUARKUS_OPERATOR_SDK_NAMESPACES=default; the Role grants nothing cluster-wide.
         operator.register(reconciler, c -> c.settingNamespaces(NS));
         operator.start();
@@ -221,7 +222,57 @@ class OperatorAsServiceAccountIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
+    void aStatusWriteFromAStaleReadIsRefusedAndTheMigrationStillCompletes() throws Exception {
+        sql("CREATE TABLE refunds (id bigserial PRIMARY KEY, total int)");
+        fx.secret(NS, "refunds-db", db);
+        String name = "refunds-v2";
+        // Another writer keeps changing the object (as kubectl annotate or a GitOps controller would), so the
+        // operator's reads are often older than the object: each such status write must be refused, not win.
+        java.util.concurrent.atomic.AtomicBoolean bumping = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger bumps = new java.util.concurrent.atomic.AtomicInteger();
+        Thread annotator = new Thread(() -> {
+            while (bumping.get()) {
+                try {
+                    kube.adminClient().resources(SchemaMigration.class).inNamespace(NS).withName(name).edit(m -> {
+                        m.getMetadata().getAnnotations().put("example.com/bump", String.valueOf(bumps.get()));
+                        return m;
+                    });
+                    bumps.incrementAndGet();
+                } catch (RuntimeException notYetOrConflict) {
+                    // created a moment later, or our own edit met the operator's write: try again
+                }
+                org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(150)).until(() -> true);
+            }
+        }, "annotator");
+        fx.migration(NS, """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: %s, annotations: {example.com/bump: "0"}}
+                spec:
+                  database: {secretRef: {name: refunds-db}}
+                  application: {deployment: invoices-api, image: "registry.example/invoices-api:5", mode: Patch}
+                  compatibleSchema:
+                    sql: ALTER TABLE refunds ADD COLUMN reason text;
+                  waits: {afterCompatibleSchema: 3s}
+                """.formatted(name));
+        annotator.start();
+        try {
+            awaitStatus(name, st -> st.phase == MigrationPhase.Succeeded);
+        } finally {
+            bumping.set(false);
+            annotator.join();
+        }
+        assertThat(bumps.get()).as("the object changed under the operator").isGreaterThan(5);
+        assertThat(columns("refunds")).containsOnlyOnce("reason");
+        List<AuditEntry> refused = kube.auditEntries().stream().filter(e -> OPERATOR_USER.equals(e.user())
+                && "schemamigrations".equals(e.resource()) && "status".equals(e.subresource())
+                && name.equals(e.name()) && e.code() == 409).toList();
+        assertThat(refused).as("status writes of a stale read that the API server refused").isNotEmpty();
+    }
+
+    @Test
+    @Order(10)
     void theOperatorGotNo403AndUsedEveryRuleItsRoleGrants() {
         // Authenticated as the ServiceAccount by its own token: the test's impersonated kubectl auth can-i is not it.
         List<AuditEntry> mine = kube.auditEntries().stream()
@@ -233,7 +284,11 @@ class OperatorAsServiceAccountIT {
         mine.stream().filter(e -> e.resource() != null && e.code() < 400).forEach(e -> used.add(grant(e.apiGroup(),
                 e.subresource() == null ? e.resource() : e.resource() + "/" + e.subresource(), e.verb())));
         Set<String> granted = new TreeSet<>();
-        for (PolicyRule rule : kube.adminClient().rbac().roles().inNamespace(NS).withName("phasegate").get().getRules()) {
+        List<PolicyRule> rules = new ArrayList<>(kube.adminClient().rbac().roles().inNamespace(NS)
+                .withName("phasegate").get().getRules());
+        rules.addAll(kube.adminClient().rbac().roles().inNamespace("phasegate-system")
+                .withName("phasegate-leader-election").get().getRules());
+        for (PolicyRule rule : rules) {
             for (String group : rule.getApiGroups()) {
                 for (String resource : rule.getResources()) {
                     for (String verb : rule.getVerbs()) {
@@ -296,27 +351,14 @@ class OperatorAsServiceAccountIT {
     }
 
     private static void sql(String statement) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement()) {
-            s.execute(statement);
-        }
+        db.execute(statement);
     }
 
     private static long count(String query) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(query)) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return db.count(query);
     }
 
     private static List<String> columns(String table) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT column_name FROM information_schema.columns WHERE table_name = '"
-                        + table + "'")) {
-            List<String> cols = new ArrayList<>();
-            while (rs.next()) {
-                cols.add(rs.getString(1));
-            }
-            return cols;
-        }
+        return db.columns(table);
     }
 }

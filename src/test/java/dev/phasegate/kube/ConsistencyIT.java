@@ -17,7 +17,6 @@ import dev.phasegate.testing.WithPostgres;
 import io.fabric8.kubernetes.api.model.Event;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -285,27 +284,14 @@ class ConsistencyIT {
     }
 
     private static void sql(String statement) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement()) {
-            s.execute(statement);
-        }
+        db.execute(statement);
     }
 
     private static long count(String query) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(query)) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return db.count(query);
     }
 
     private static List<String> columns(String table) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT column_name FROM information_schema.columns WHERE table_name = '"
-                        + table + "'")) {
-            List<String> cols = new ArrayList<>();
-            while (rs.next()) {
-                cols.add(rs.getString(1));
-            }
-            return cols;
-        }
+        return db.columns(table);
     }
 }

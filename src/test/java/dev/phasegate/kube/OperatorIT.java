@@ -569,28 +569,15 @@ class OperatorIT {
     }
 
     private static void sql(String statement) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement()) {
-            s.execute(statement);
-        }
+        db.execute(statement);
     }
 
     private static long count(String query) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(query)) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return db.count(query);
     }
 
     private static List<String> columns(String table) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT column_name FROM information_schema.columns WHERE table_name = '"
-                        + table + "'")) {
-            List<String> cols = new java.util.ArrayList<>();
-            while (rs.next()) {
-                cols.add(rs.getString(1));
-            }
-            return cols;
-        }
+        return db.columns(table);
     }
 
     /** True/false for a valid/invalid index, null when it does not exist. */

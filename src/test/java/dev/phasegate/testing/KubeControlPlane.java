@@ -219,11 +219,21 @@ public final class KubeControlPlane implements AutoCloseable {
      * ServiceAccount would have: no admin identity is involved in its requests.
      */
     public KubernetesClient serviceAccountClient(String namespace, String name) {
-        String token = admin.serviceAccounts().inNamespace(namespace).withName(name)
+        Config config = new ConfigBuilder(baseConfig()).withOauthToken(serviceAccountToken(namespace, name))
+                .withNamespace(namespace).build();
+        return track(new KubernetesClientBuilder().withConfig(config).build());
+    }
+
+    /** A ServiceAccount token from the TokenRequest API (one hour), for a process of its own to authenticate with. */
+    public String serviceAccountToken(String namespace, String name) {
+        return admin.serviceAccounts().inNamespace(namespace).withName(name)
                 .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
                 .getStatus().getToken();
-        Config config = new ConfigBuilder(baseConfig()).withOauthToken(token).withNamespace(namespace).build();
-        return track(new KubernetesClientBuilder().withConfig(config).build());
+    }
+
+    /** The API server's CA certificate (base64 PEM), for clients in other processes. */
+    public String caCertData() {
+        return caCertData;
     }
 
     /** Runs the real kubectl against this control plane as admin (no KUBECONFIG from the environment). */

@@ -1,0 +1,40 @@
+package dev.phasegate.kube;
+
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import java.time.Duration;
+import java.util.Optional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * The Kubernetes Lease that lets one operator replica act while the others wait (quarkus-operator-sdk picks this bean
+ * up in the prod profile). Two replicas are what a rolling upgrade briefly runs anyway; without the Lease both would
+ * reconcile, and only the runner lock in each database would stop them from running the same phase at once.
+ * A replica that loses the Lease exits (the SDK's default), so its sessions close and their locks go with it.
+ */
+@Singleton
+public class OperatorLease extends LeaderElectionConfiguration {
+    public static final String DEFAULT_NAME = "phasegate-operator";
+
+    @Inject
+    public OperatorLease(
+            @ConfigProperty(name = "phasegate.leader-election.lease-name", defaultValue = DEFAULT_NAME) String name,
+            @ConfigProperty(name = "phasegate.leader-election.lease-namespace") Optional<String> namespace,
+            @ConfigProperty(name = "phasegate.leader-election.lease-duration", defaultValue = "15s")
+            Duration leaseDuration,
+            @ConfigProperty(name = "phasegate.leader-election.renew-deadline", defaultValue = "10s")
+            Duration renewDeadline,
+            @ConfigProperty(name = "phasegate.leader-election.retry-period", defaultValue = "2s")
+            Duration retryPeriod) {
+        // No namespace: the one the pod runs in (from its ServiceAccount), where deploy/ grants the Lease rules.
+        super(name, namespace.filter(n -> !n.isBlank()).orElse(null), leaseDuration, renewDeadline, retryPeriod);
+    }
+
+    /** For processes that are not the Quarkus application (tests, the demo): explicit namespace and timings. */
+    public static LeaderElectionConfiguration of(String name, String namespace, String identity, Duration leaseDuration,
+            Duration renewDeadline, Duration retryPeriod) {
+        return new LeaderElectionConfiguration(name, namespace, leaseDuration, renewDeadline, retryPeriod, identity,
+                null, true);
+    }
+}
