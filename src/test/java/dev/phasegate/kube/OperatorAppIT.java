@@ -22,6 +22,9 @@ class OperatorAppIT {
     @Inject
     KubernetesClient client;
 
+    @Inject
+    OperatorLease lease;
+
     @Test
     void theApplicationReconcilesSchemaMigrations() {
         SchemaMigration m = client.getKubernetesSerialization().unmarshal("""
@@ -40,5 +43,17 @@ class OperatorAppIT {
             assertThat(seen.getStatus().reason).isEqualTo(Reason.SecretNotFound);
             assertThat(seen.getStatus().message).contains("missing-secret");
         });
+    }
+
+    @Test
+    void theLeaseBeanCarriesTheDeployedDefaults() {
+        // quarkus-operator-sdk activates this bean's leader election in the prod profile only (tests run one
+        // operator); what is checked here is that the application builds it from its configuration.
+        assertThat(lease.getLeaseName()).isEqualTo("phasegate-operator");
+        assertThat(lease.getLeaseNamespace()).as("the pod's own namespace, from its ServiceAccount").isEmpty();
+        assertThat(lease.getLeaseDuration()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(lease.getRenewDeadline()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(lease.getRetryPeriod()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(lease.isExitOnStopLeading()).as("a replica that lost the Lease stops, closing its sessions").isTrue();
     }
 }
