@@ -115,7 +115,7 @@ Pass a dict: root (the top context) and secrets (include the secrets/get rule).
 {{- end }}
 - apiGroups: [""]
   resources: ["events"]
-  verbs: ["create"]
+  verbs: ["create", "patch"]
 {{- end -}}
 
 {{- define "phasegate.secretRule" -}}

@@ -10,7 +10,7 @@ import java.time.Duration;
 
 /**
  * Everything the operator keeps in memory for one migration (namespace/name): the step it runs, the backfill's
- * latest progress and spec, the last progress Event. One object with one lifecycle: created when the migration first
+ * latest progress and spec, the last progress Event and the series of Events it has published. One object with one lifecycle: created when the migration first
  * needs it, closed when the object is deleted or the migration has ended, so no per-migration state outlives it.
  */
 final class MigrationRuntime {
@@ -20,9 +20,16 @@ final class MigrationRuntime {
     private volatile BackfillSpec backfillSpec;
     private int decileReported = -1;
     private volatile DatabaseIdentity databaseSeen;
+    private final EventSeries events;
 
     MigrationRuntime(String key) {
         this.key = key;
+        this.events = new EventSeries(key.substring(key.indexOf('/') + 1));
+    }
+
+    /** The Events this migration has published, so that repeats raise a count instead of adding objects. */
+    EventSeries events() {
+        return events;
     }
 
     String key() {

@@ -244,10 +244,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             runtimes.remove(key, runtime);
         }
         for (Note note : d.notes()) {
-            events.record(m, note);
+            events.record(m, note, runtime.events());
         }
         if (old == null || old.phase == null || old.phase == MigrationPhase.Pending) {
-            StaleGuardLint.check(spec).ifPresent(w -> events.record(m, Note.warning(Reason.Starting, w)));
+            StaleGuardLint.check(spec).ifPresent(w -> events.record(m, Note.warning(Reason.Starting, w),
+                    runtime.events()));
         }
         logTransition(key, old, status);
         UpdateControl<SchemaMigration> control = UpdateControl.noUpdate();
@@ -424,7 +425,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             events.record(m, Note.info(Reason.BackfillRunning, "backfill " + progress.percent + "%: "
                     + progress.rowsDone + " of ~" + progress.rowsEstimated + " rows"
                     + (progress.rowsPerSecond == null ? "" : String.format(", %.0f rows/s", progress.rowsPerSecond))
-                    + (progress.eta == null ? "" : ", ETA " + progress.eta)));
+                    + (progress.eta == null ? "" : ", ETA " + progress.eta)), runtime.events());
         }
     }
 

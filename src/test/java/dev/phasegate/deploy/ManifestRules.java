@@ -48,7 +48,7 @@ final class ManifestRules {
             "phasegate.dev/schemamigrations:watch", "phasegate.dev/schemamigrations:patch",
             "phasegate.dev/schemamigrations/status:update",
             "apps/deployments:get", "apps/deployments:list", "apps/deployments:watch", "apps/deployments:patch",
-            "/pods:list", "/secrets:get", "/events:create");
+            "/pods:list", "/secrets:get", "/events:create", "/events:patch");
     /** Leader election: the replicas' shared Lease, in the operator's own namespace only. */
     static final Set<String> LEASE_GRANTS = Set.of("coordination.k8s.io/leases:get",
             "coordination.k8s.io/leases:create", "coordination.k8s.io/leases:update");

@@ -9,6 +9,9 @@ import dev.phasegate.api.PhaseState;
 import dev.phasegate.api.Reason;
 import dev.phasegate.api.SchemaMigration;
 import dev.phasegate.api.SchemaMigrationStatus;
+import dev.phasegate.engine.Note;
+import dev.phasegate.kube.EventRecorder;
+import dev.phasegate.kube.EventSeries;
 import dev.phasegate.kube.OperatorLease;
 import dev.phasegate.kube.SchemaMigrationReconciler;
 import dev.phasegate.testing.KubeControlPlane;
@@ -269,6 +272,45 @@ class OperatorAsServiceAccountIT {
                 && "schemamigrations".equals(e.resource()) && "status".equals(e.subresource())
                 && name.equals(e.name()) && e.code() == 409).toList();
         assertThat(refused).as("status writes of a stale read that the API server refused").isNotEmpty();
+    }
+
+    @Test
+    @Order(6)
+    void aRepeatedNoteRaisesTheCountOfOneEventOnTheRealApiServer() {
+        SchemaMigration m = fx.get(NS, "refunds-v2");
+        java.time.Instant[] now = {java.time.Instant.parse("2026-12-02T10:00:00Z")};
+        Clock clock = new Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                return now[0];
+            }
+        };
+        // The operator's own recorder and credentials: the merge patch of count must pass RBAC and validation.
+        EventRecorder recorder = new EventRecorder(kube.serviceAccountClient("phasegate-system", "phasegate"), clock);
+        EventSeries series = new EventSeries(m.getMetadata().getName());
+        for (int i = 1; i <= 8; i++) {
+            recorder.record(m, Note.warning(Reason.RunnerBusy, "attempt " + i + ": the runner lock is held"), series);
+            now[0] = now[0].plusSeconds(10);
+        }
+        List<io.fabric8.kubernetes.api.model.Event> events = kube.adminClient().v1().events().inNamespace(NS)
+                .withField("involvedObject.name", m.getMetadata().getName()).list().getItems().stream()
+                .filter(e -> "RunnerBusy".equals(e.getReason())).toList();
+        assertThat(events).singleElement().satisfies(e -> {
+            assertThat(e.getCount()).isBetween(7, 8);
+            assertThat(e.getMessage()).startsWith("attempt 7");
+        });
+        String describe = kube.kubectl("describe", "smig", m.getMetadata().getName(), "-n", NS).orThrow();
+        assertThat(describe).containsPattern("RunnerBusy\\s+.*x[78] over");
     }
 
     @Test
