@@ -7,6 +7,7 @@ import dev.phasegate.api.Reason;
 import dev.phasegate.engine.StepObservation;
 import dev.phasegate.postgres.StepRunner;
 import java.time.Duration;
+import java.time.Instant;
 
 /**
  * Everything the operator keeps in memory for one migration (namespace/name): the step it runs, the backfill's
@@ -14,6 +15,7 @@ import java.time.Duration;
  * needs it, closed when the object is deleted or the migration has ended, so no per-migration state outlives it.
  */
 final class MigrationRuntime {
+    static final Duration PROGRESS_REPORT_INTERVAL = Duration.ofSeconds(5);
     private final String key;
     private volatile StepRunner.Step step;
     private volatile BackfillStatus backfillProgress;
@@ -21,10 +23,33 @@ final class MigrationRuntime {
     private int decileReported = -1;
     private volatile DatabaseIdentity databaseSeen;
     private final EventSeries events;
+    private Instant lastReport;
+    private Reason lastReportedWait;
 
     MigrationRuntime(String key) {
         this.key = key;
         this.events = new EventSeries(key.substring(key.indexOf('/') + 1));
+    }
+
+    /**
+     * Whether a step's report should trigger a reconcile now. A backfill reports after every batch, several times a
+     * second; each reconcile costs a Secret read and a status write, so plain progress is passed on at most every
+     * {@link #PROGRESS_REPORT_INTERVAL} (the status is that fresh), while the end of the step and every change of
+     * what it waits on (a lock wait, a closed gate) go out at once.
+     */
+    synchronized boolean reportNow(Instant now) {
+        StepRunner.Step s = step;
+        if (s == null || s.finished()) {
+            return true;
+        }
+        Reason waiting = s.state() instanceof StepObservation.Running r ? r.waitingOn() : null;
+        if (lastReport == null || waiting != lastReportedWait
+                || Duration.between(lastReport, now).compareTo(PROGRESS_REPORT_INTERVAL) >= 0) {
+            lastReport = now;
+            lastReportedWait = waiting;
+            return true;
+        }
+        return false;
     }
 
     /** The Events this migration has published, so that repeats raise a count instead of adding objects. */

@@ -411,7 +411,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                         runtime.busyWith());
                 return;
             }
-            runtime.started(steps.start(uid, initial, work, () -> trigger(runtime.key())));
+            runtime.started(steps.start(uid, initial, work, () -> {
+                if (runtime.reportNow(clock.instant())) {
+                    trigger(runtime.key());
+                }
+            }));
         }
     }
 
