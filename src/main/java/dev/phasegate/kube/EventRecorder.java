@@ -46,8 +46,11 @@ public final class EventRecorder {
                 patch.put("lastTimestamp", now);
                 patch.put("message", message);
                 try {
-                    client.v1().events().inNamespace(ns).withName(u.name()).patch(
-                            PatchContext.of(PatchType.JSON_MERGE), client.getKubernetesSerialization().asJson(patch));
+                    // Through resource(stub): withName(...).patch would GET the Event first, which RBAC does not grant.
+                    client.v1().events().inNamespace(ns).resource(new EventBuilder().withNewMetadata()
+                            .withName(u.name()).withNamespace(ns).endMetadata().build())
+                            .patch(PatchContext.of(PatchType.JSON_MERGE),
+                                    client.getKubernetesSerialization().asJson(patch));
                 } catch (KubernetesClientException e) {
                     if (e.getCode() != HttpURLConnection.HTTP_NOT_FOUND) {
                         throw e;

@@ -31,10 +31,14 @@ public class OperatorLease extends LeaderElectionConfiguration {
         super(name, namespace.filter(n -> !n.isBlank()).orElse(null), leaseDuration, renewDeadline, retryPeriod);
     }
 
-    /** For processes that are not the Quarkus application (tests, the demo): explicit namespace and timings. */
+    /**
+     * For processes that are not the Quarkus application (tests, the demo): explicit namespace and timings.
+     * exitOnStopLeading false only where the operator shares its JVM with other work (a test runner), which a lost
+     * Lease must not end.
+     */
     public static LeaderElectionConfiguration of(String name, String namespace, String identity, Duration leaseDuration,
-            Duration renewDeadline, Duration retryPeriod) {
+            Duration renewDeadline, Duration retryPeriod, boolean exitOnStopLeading) {
         return new LeaderElectionConfiguration(name, namespace, leaseDuration, renewDeadline, retryPeriod, identity,
-                null, true);
+                null, exitOnStopLeading);
     }
 }

@@ -51,7 +51,8 @@ final class ManifestRules {
             "/pods:list", "/secrets:get", "/events:create", "/events:patch");
     /** Leader election: the replicas' shared Lease, in the operator's own namespace only. */
     static final Set<String> LEASE_GRANTS = Set.of("coordination.k8s.io/leases:get",
-            "coordination.k8s.io/leases:create", "coordination.k8s.io/leases:update");
+            "coordination.k8s.io/leases:create", "coordination.k8s.io/leases:update",
+            "coordination.k8s.io/leases:patch");
     static final String DEPLOYMENT_PATCH = "apps/deployments:patch";
     static final String SECRET_GET = "/secrets:get";
     static final String NAMESPACES_ENV = "QUARKUS_OPERATOR_SDK_NAMESPACES";

@@ -91,7 +91,7 @@ class OperatorAsServiceAccountIT {
                 .withCloseClientOnStop(false)
                 .withReconciliationTerminationTimeout(Duration.ofSeconds(2))
                 .withLeaderElectionConfiguration(OperatorLease.of(OperatorLease.DEFAULT_NAME, "phasegate-system",
-                        "in-process", Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2))));
+                        "in-process", Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2), false)));
         // deploy/operator.yaml sets QUARKUS_OPERATOR_SDK_NAMESPACES=default; the Role grants nothing cluster-wide.
         operator.register(reconciler, c -> c.settingNamespaces(NS));
         operator.start();

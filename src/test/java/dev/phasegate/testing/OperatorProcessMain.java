@@ -37,7 +37,7 @@ public final class OperatorProcessMain {
         Operator operator = new Operator(o -> o.withKubernetesClient(client)
                 .withUseSSAToPatchPrimaryResource(false)
                 .withLeaderElectionConfiguration(OperatorLease.of(OperatorLease.DEFAULT_NAME, leaseNamespace,
-                        identity, lease, lease.multipliedBy(2).dividedBy(3), lease.dividedBy(6))));
+                        identity, lease, lease.multipliedBy(2).dividedBy(3), lease.dividedBy(6), true)));
         operator.register(reconciler, c -> c.settingNamespaces(watched));
         operator.start();
         System.out.println("started " + identity);
