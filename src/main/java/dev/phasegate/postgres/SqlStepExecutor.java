@@ -231,7 +231,7 @@ public final class SqlStepExecutor {
             Optional<LockWatchdog.Breach> breach = Optional.empty();
             try {
                 try (LockWatchdog dog = LockWatchdog.watch(watch.connection(), watch.pid(), step.locks(),
-                        isIndexBuild(s), line -> listener.progress(s.index() - 1, total, null, where + ": " + line),
+                        s.kind().concurrent(), line -> listener.progress(s.index() - 1, total, null, where + ": " + line),
                         control::cancelRunning, () -> watch.sustainedBreach().get().map(g -> new LockWatchdog.Breach(
                                 g.reason(), "health gate closed on two checks in a row (" + g.message()
                                         + "); cancelled our statement rather than add to the load")))) {
@@ -270,13 +270,15 @@ public final class SqlStepExecutor {
             retry++;
             String why = breach.map(LockWatchdog.Breach::message).orElse("lock busy (lock_timeout "
                     + step.locks().lockTimeout().toMillis() + " ms)");
+            Optional<LockWatchdog.Breach> protective = breach.filter(b -> !b.lockBusy());
             if (retry > step.locks().retries()) {
-                Reason reason = breach.map(LockWatchdog.Breach::reason).orElse(Reason.LockRetriesExhausted);
+                Reason reason = protective.map(LockWatchdog.Breach::reason).orElse(Reason.LockRetriesExhausted);
                 return Optional.of(failed(step, s.index() - 1, reason, where + " (" + abbreviate(s.text())
                         + ") gave up after " + retry + " tries: " + why, true));
             }
             Duration wait = step.locks().backoff(retry, ThreadLocalRandom.current().nextDouble());
-            listener.progress(s.index() - 1, total, breach.isPresent() ? breach.get().reason() : Reason.RetryBackoff,
+            listener.progress(s.index() - 1, total, protective.map(LockWatchdog.Breach::reason)
+                    .orElse(Reason.RetryBackoff),
                     where + ": " + why + "; retry " + retry + "/" + step.locks().retries() + " in " + wait.toMillis()
                             + " ms");
             if (!control.sleep(wait)) {
@@ -330,11 +332,14 @@ public final class SqlStepExecutor {
         if (indexBuild) {
             IndexCatalog.dropIfInvalid(c, s);
         }
+        boolean unbounded = s.kind().concurrent();
         Ledger.markRunning(c, key, step.migrationUid(), s.checksum(), s.text());
         try (Statement st = c.createStatement()) {
-            if (indexBuild) {
-                // A lock_timeout would cancel the build into an INVALID index (rule 5): the preflight,
-                // statement_timeout and the cancel path bound it instead.
+            if (unbounded) {
+                // lock_timeout also cuts a CONCURRENTLY statement's later waits for older transactions, leaving an
+                // INVALID index or a pending detach. The watchdog bounds its first wait, for the table lock, by
+                // lockTimeout instead (cancelled then, nothing has changed), and its later waits by
+                // indexBuildMaxWait.
                 st.execute("SET lock_timeout = 0");
             }
             try {
@@ -342,8 +347,8 @@ public final class SqlStepExecutor {
                 st.execute(s.text());
             } finally {
                 control.running(null);
-                if (indexBuild) {
-                    st.execute("SET lock_timeout = " + step.session().lockTimeout().toMillis());
+                if (unbounded) {
+                    st.execute("RESET lock_timeout");
                 }
             }
             Ledger.markDone(c, key, step.migrationUid(), s.checksum(), s.text());
