@@ -351,6 +351,9 @@ public final class SqlStepExecutor {
                     st.execute("RESET lock_timeout");
                 }
             }
+            if (indexBuild) {
+                IndexCatalog.requireBuilt(c, s);
+            }
             Ledger.markDone(c, key, step.migrationUid(), s.checksum(), s.text());
         } catch (SQLException e) {
             // Cleanup must not replace the statement's own error, which decides reason and retry.
@@ -460,6 +463,26 @@ public final class SqlStepExecutor {
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(new Found(rs.getString(2), rs.getBoolean(1))) : Optional.empty();
                 }
+            }
+        }
+
+        /**
+         * After a build reported success: its index is on its table and valid. IF NOT EXISTS succeeds without building
+         * when the name is taken (by an INVALID index someone else's build left, or by another relation), and such
+         * an index must not be journaled as done. Throws; the caller's cleanup drops an INVALID one.
+         */
+        static void requireBuilt(Connection c, SqlStatement s) throws SQLException {
+            Optional<Found> found = find(c, s);
+            if (found.isEmpty()) {
+                throw new SQLException("index " + s.indexName().orElse("") + " is not on table "
+                        + s.tableName().orElse("?") + " after CREATE INDEX CONCURRENTLY (IF NOT EXISTS skipped it:"
+                        + " another relation has that name); nothing was journaled as done. Rename the index",
+                        "42P07");
+            }
+            if (!found.get().valid()) {
+                throw new SQLException("index " + found.get().name() + " is INVALID after CREATE INDEX CONCURRENTLY"
+                        + " (IF NOT EXISTS kept a broken index another session left); it is dropped and not journaled"
+                        + " as done", "55000");
             }
         }
 

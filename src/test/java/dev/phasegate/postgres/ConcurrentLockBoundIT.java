@@ -180,6 +180,37 @@ class ConcurrentLockBoundIT {
                 .containsExactly("0");
     }
 
+    @Test
+    void ifNotExistsNeverJournalsAnIndexItDidNotBuild() throws Exception {
+        exec("CREATE TABLE ne_t (id int PRIMARY KEY, v int)", "INSERT INTO ne_t VALUES (1, 1), (2, 1)",
+                "CREATE TABLE ne_other (v int)", "CREATE INDEX ne_taken ON ne_other (v)");
+        // A broken build another session left behind under the name the migration uses.
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE UNIQUE INDEX CONCURRENTLY ne_t_v_idx ON ne_t (v)");
+        } catch (SQLException expected) {
+            assertThat(expected.getSQLState()).isEqualTo("23505");
+        }
+        assertThat(strings("SELECT indisvalid::text FROM pg_index WHERE indexrelid = 'ne_t_v_idx'::regclass"))
+                .containsExactly("false");
+        StepObservation rebuilt = new SqlStepExecutor().run(step("nebroken",
+                "CREATE INDEX CONCURRENTLY IF NOT EXISTS ne_t_v_idx ON ne_t (v)", wideWatchdog(0)),
+                (done, total, waiting, detail) -> { }, new StepControl());
+        assertThat(rebuilt).as(String.valueOf(rebuilt)).isInstanceOf(StepObservation.Completed.class);
+        assertThat(strings("SELECT indisvalid::text FROM pg_index WHERE indexrelid = 'ne_t_v_idx'::regclass"))
+                .as("dropped and built, not skipped").containsExactly("true");
+
+        // The name belongs to an index on another table: IF NOT EXISTS skips, and that is not "done".
+        StepObservation skipped = new SqlStepExecutor().run(step("netaken",
+                "CREATE INDEX CONCURRENTLY IF NOT EXISTS ne_taken ON ne_t (v)", wideWatchdog(0)),
+                (done, total, waiting, detail) -> { }, new StepControl());
+        assertThat(skipped).isInstanceOfSatisfying(StepObservation.Failed.class, f -> {
+            assertThat(f.reason()).isEqualTo(Reason.SqlError);
+            assertThat(f.message()).contains("ne_taken", "is not on table ne_t", "nothing was journaled as done");
+        });
+        assertThat(strings("SELECT count(*)::text FROM phasegate.ledger WHERE migration = 'shop/netaken'"))
+                .containsExactly("0");
+    }
+
     private static LocksSpec wideSpec(int retries) {
         LocksSpec l = new LocksSpec();
         l.lockTimeout = LOCK_TIMEOUT.toMillis() + "ms";
