@@ -17,6 +17,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
@@ -332,6 +334,9 @@ public final class SqlStepExecutor {
         if (indexBuild) {
             IndexCatalog.dropIfInvalid(c, s);
         }
+        if (s.kind() == StatementKind.REINDEX_CONCURRENTLY) {
+            IndexCatalog.dropReindexLeftovers(c, s);
+        }
         boolean unbounded = s.kind().concurrent();
         Ledger.markRunning(c, key, step.migrationUid(), s.checksum(), s.text());
         try (Statement st = c.createStatement()) {
@@ -360,6 +365,9 @@ public final class SqlStepExecutor {
             try {
                 if (indexBuild) {
                     IndexCatalog.dropIfInvalid(c, s);
+                }
+                if (s.kind() == StatementKind.REINDEX_CONCURRENTLY) {
+                    IndexCatalog.dropReindexLeftovers(c, s);
                 }
                 Ledger.forget(c, key);
             } catch (SQLException cleanup) {
@@ -491,6 +499,40 @@ public final class SqlStepExecutor {
             Optional<Found> found = find(c, s);
             if (found.isPresent() && !found.get().valid()) {
                 drop(c, found.get());
+            }
+        }
+
+        /**
+         * Drops the INVALID copies a failed REINDEX INDEX|TABLE ... CONCURRENTLY left on its table: PostgreSQL names
+         * them after the index with a _ccnew (not yet swapped in) or _ccold (swapped out) suffix, and each one slows
+         * every write until dropped.
+         */
+        static void dropReindexLeftovers(Connection c, SqlStatement s) throws SQLException {
+            boolean onIndex = s.indexName().isPresent();
+            if (!onIndex && s.tableName().isEmpty()) {
+                return; // REINDEX SCHEMA/DATABASE/SYSTEM: no one table to look at
+            }
+            List<Found> leftovers = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                    WHERE NOT i.indisvalid AND ic.relname ~ '_cc(new|old)[0-9]*$'
+                      AND i.indrelid = coalesce((SELECT indrelid FROM pg_index WHERE indexrelid = to_regclass(?)),
+                                                to_regclass(?))
+                      AND (NOT ? OR starts_with(ic.relname,
+                                                left((SELECT relname FROM pg_class WHERE oid = to_regclass(?)), 40)))""")) {
+                String index = s.indexName().orElse(null);
+                ps.setString(1, index);
+                ps.setString(2, s.tableName().orElse(null));
+                ps.setBoolean(3, onIndex);
+                ps.setString(4, index);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        leftovers.add(new Found(rs.getString(1), false));
+                    }
+                }
+            }
+            for (Found leftover : leftovers) {
+                drop(c, leftover);
             }
         }
 

@@ -181,6 +181,31 @@ class ConcurrentLockBoundIT {
     }
 
     @Test
+    void aReindexConcurrentlyCancelledPastIndexBuildMaxWaitLeavesNoInvalidCopy() throws Exception {
+        exec("CREATE TABLE rx_t (id int PRIMARY KEY, v int)", "CREATE TABLE rx_other (id int)",
+                "INSERT INTO rx_t SELECT g, g FROM generate_series(1, 1000) g", "CREATE INDEX rx_t_v_idx ON rx_t (v)");
+        LocksSpec l = wideSpec(0);
+        l.indexBuildMaxWait = "1s";
+        LockPolicy policy = LockPolicy.from(l).withRetryBase(Duration.ofMillis(100));
+        StepObservation result;
+        try (Connection old = db.connect()) {
+            old.setAutoCommit(false);
+            exec(old, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+            exec(old, "SELECT count(*) FROM rx_other");
+            result = new SqlStepExecutor().run(step("rxcic", "REINDEX INDEX CONCURRENTLY rx_t_v_idx", policy),
+                    (done, total, waiting, detail) -> { }, new StepControl());
+            old.rollback();
+        }
+        assertThat(result).isInstanceOfSatisfying(StepObservation.Failed.class,
+                f -> assertThat(f.reason()).isEqualTo(Reason.IndexBuildWaitExceeded));
+        // The _ccnew copy PostgreSQL left INVALID is gone (and the after-each check finds no invalid index at all).
+        assertThat(strings("SELECT relname::text FROM pg_class WHERE relname LIKE 'rx_t_v_idx%' ORDER BY 1"))
+                .containsExactly("rx_t_v_idx");
+        assertThat(strings("SELECT indisvalid::text FROM pg_index WHERE indexrelid = 'rx_t_v_idx'::regclass"))
+                .containsExactly("true");
+    }
+
+    @Test
     void ifNotExistsNeverJournalsAnIndexItDidNotBuild() throws Exception {
         exec("CREATE TABLE ne_t (id int PRIMARY KEY, v int)", "INSERT INTO ne_t VALUES (1, 1), (2, 1)",
                 "CREATE TABLE ne_other (v int)", "CREATE INDEX ne_taken ON ne_other (v)");
