@@ -155,20 +155,10 @@ class ConcurrentLockBoundIT {
 
     @Test
     void aWaitForAnOlderTransactionPastIndexBuildMaxWaitIsCancelledAndLeavesNoInvalidIndex() throws Exception {
-        exec("CREATE TABLE mw_t (id int PRIMARY KEY, v int)", "CREATE TABLE mw_other (id int)",
+        exec("CREATE TABLE mw_t (id int PRIMARY KEY, v int)",
                 "INSERT INTO mw_t SELECT g, g FROM generate_series(1, 1000) g");
-        LocksSpec l = wideSpec(0);
-        l.indexBuildMaxWait = "1s";
-        LockPolicy policy = LockPolicy.from(l).withRetryBase(Duration.ofMillis(100));
-        StepObservation result;
-        try (Connection old = db.connect()) {
-            old.setAutoCommit(false);
-            exec(old, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
-            exec(old, "SELECT count(*) FROM mw_other");
-            result = new SqlStepExecutor().run(step("mwcic", "CREATE INDEX CONCURRENTLY mw_t_v_idx ON mw_t (v)",
-                    policy), (done, total, waiting, detail) -> { }, new StepControl());
-            old.rollback();
-        }
+        StepObservation result = behindAnOldSnapshotForOneSecond("mwcic",
+                "CREATE INDEX CONCURRENTLY mw_t_v_idx ON mw_t (v)");
         assertThat(result).isInstanceOfSatisfying(StepObservation.Failed.class, f -> {
             assertThat(f.reason()).isEqualTo(Reason.IndexBuildWaitExceeded);
             assertThat(f.retryable()).isTrue();
@@ -182,20 +172,9 @@ class ConcurrentLockBoundIT {
 
     @Test
     void aReindexConcurrentlyCancelledPastIndexBuildMaxWaitLeavesNoInvalidCopy() throws Exception {
-        exec("CREATE TABLE rx_t (id int PRIMARY KEY, v int)", "CREATE TABLE rx_other (id int)",
+        exec("CREATE TABLE rx_t (id int PRIMARY KEY, v int)",
                 "INSERT INTO rx_t SELECT g, g FROM generate_series(1, 1000) g", "CREATE INDEX rx_t_v_idx ON rx_t (v)");
-        LocksSpec l = wideSpec(0);
-        l.indexBuildMaxWait = "1s";
-        LockPolicy policy = LockPolicy.from(l).withRetryBase(Duration.ofMillis(100));
-        StepObservation result;
-        try (Connection old = db.connect()) {
-            old.setAutoCommit(false);
-            exec(old, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
-            exec(old, "SELECT count(*) FROM rx_other");
-            result = new SqlStepExecutor().run(step("rxcic", "REINDEX INDEX CONCURRENTLY rx_t_v_idx", policy),
-                    (done, total, waiting, detail) -> { }, new StepControl());
-            old.rollback();
-        }
+        StepObservation result = behindAnOldSnapshotForOneSecond("rxcic", "REINDEX INDEX CONCURRENTLY rx_t_v_idx");
         assertThat(result).isInstanceOfSatisfying(StepObservation.Failed.class,
                 f -> assertThat(f.reason()).isEqualTo(Reason.IndexBuildWaitExceeded));
         // The _ccnew copy PostgreSQL left INVALID is gone (and the after-each check finds no invalid index at all).
@@ -234,6 +213,23 @@ class ConcurrentLockBoundIT {
         });
         assertThat(strings("SELECT count(*)::text FROM phasegate.ledger WHERE migration = 'shop/netaken'"))
                 .containsExactly("0");
+    }
+
+    /** Runs sql once with indexBuildMaxWait 1s while another session holds a snapshot on another table. */
+    private StepObservation behindAnOldSnapshotForOneSecond(String name, String sql) throws SQLException {
+        exec("CREATE TABLE IF NOT EXISTS snapshot_elsewhere (id int)");
+        LocksSpec l = wideSpec(0);
+        l.indexBuildMaxWait = "1s";
+        LockPolicy policy = LockPolicy.from(l).withRetryBase(Duration.ofMillis(100));
+        try (Connection old = db.connect()) {
+            old.setAutoCommit(false);
+            exec(old, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+            exec(old, "SELECT count(*) FROM snapshot_elsewhere");
+            StepObservation result = new SqlStepExecutor().run(step(name, sql, policy),
+                    (done, total, waiting, detail) -> { }, new StepControl());
+            old.rollback();
+            return result;
+        }
     }
 
     private static LocksSpec wideSpec(int retries) {
