@@ -258,27 +258,32 @@ public final class HealthMonitor implements AutoCloseable {
     }
 
     /** As {@link #watch(String, ConnectionSettings, List, List, HealthSpec, boolean)}, with named replicas. */
-    public synchronized void watch(String key, Target target) {
-        if (closed) {
-            throw new IllegalStateException("health monitor is closed");
-        }
+    public void watch(String key, Target target) {
         Plan plan = new Plan(target.primary(), target.replicas(), target.tables(), Thresholds.of(target.health()),
                 target.databaseWide());
-        Watch existing = watches.get(key);
-        if (existing == null) {
-            Watch created = new Watch(key, plan, options.clock().instant());
-            watches.put(key, created);
-            created.lane.scheduleWithFixedDelay(() -> check(created), 0, options.interval().toMillis(),
-                    TimeUnit.MILLISECONDS);
-            return;
-        }
-        Plan old = existing.plan;
-        if (old.equals(plan)) {
-            return;
-        }
-        existing.plan = plan;
-        if (!old.sameProbe(plan)) {
-            existing.lane.execute(() -> check(existing));
+        Watch existing;
+        // Starting and stopping a migration's probe thread is serialized with forget and close; publishing (which
+        // calls back into the reconciler) happens outside.
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("health monitor is closed");
+            }
+            existing = watches.get(key);
+            if (existing == null) {
+                Watch created = new Watch(key, plan, options.clock().instant());
+                watches.put(key, created);
+                created.lane.scheduleWithFixedDelay(() -> check(created), 0, options.interval().toMillis(),
+                        TimeUnit.MILLISECONDS);
+                return;
+            }
+            Plan old = existing.plan;
+            if (old.equals(plan)) {
+                return;
+            }
+            existing.plan = plan;
+            if (!old.sameProbe(plan)) {
+                existing.lane.execute(() -> check(existing));
+            }
         }
         publish(existing);
     }
