@@ -13,8 +13,10 @@ import java.util.Optional;
 
 /**
  * Before the first phase applies anything: the backfill's table, key column and the columns its set assigns must
- * exist in the live catalog, or be created by a phase that runs before the backfill (read from that script's text).
- * Otherwise the migration would run its expand and wait out its code rollout only to fail at the backfill.
+ * exist in the live catalog, or be created by a phase that runs before the backfill (read from that script's text);
+ * and when that script leaves the table alone, the key column must already have the type and unique index the
+ * backfill walks. Otherwise the migration would run its expand and wait out its code rollout only to fail at the
+ * backfill.
  */
 public final class BackfillTargets {
 
@@ -62,7 +64,11 @@ public final class BackfillTargets {
                         + " there or fix the name");
             }
         }
-        return Optional.empty();
+        if (earlier.touchesTable(b.table)) {
+            return Optional.empty(); // an index or type the expand adds would make today's answer wrong
+        }
+        BackfillPlan.Inspection inspection = BackfillPlan.inspectForReading(c, b);
+        return inspection.problem() == null ? Optional.empty() : Optional.of(inspection.problem().message());
     }
 
     private static String earlierText(String field, String sql) {

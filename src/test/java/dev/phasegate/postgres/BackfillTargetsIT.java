@@ -79,6 +79,17 @@ class BackfillTargetsIT {
     }
 
     @Test
+    void aKeyWithoutAUniqueIndexIsFoundUnlessTheExpandIndexesIt() throws SQLException {
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS bt_nokey (code text, v int)");
+        }
+        assertThat(preflight(backfill("bt_nokey", "code", "v = 1"), "ALTER TABLE bt_orders ADD COLUMN x int"))
+                .hasValueSatisfying(e -> assertThat(e).startsWith("spec.backfill.keyColumn: code is not indexed"));
+        assertThat(preflight(backfill("bt_nokey", "code", "v = 1"),
+                "CREATE UNIQUE INDEX CONCURRENTLY bt_nokey_code_key ON bt_nokey (code)")).isEmpty();
+    }
+
+    @Test
     void aSyntaxErrorIsReportedBeforeTheCatalog() throws SQLException {
         Optional<String> error = preflight(backfill("bt_missing", "id", "status = = 1"), "SELECT 1");
         assertThat(error).hasValueSatisfying(e -> assertThat(e).startsWith("spec.backfill (set/where)"));

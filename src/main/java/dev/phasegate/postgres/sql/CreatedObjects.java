@@ -24,6 +24,8 @@ public final class CreatedObjects {
     /** Tables whose columns cannot be read from the text (CREATE TABLE AS, LIKE, a renamed table ...). */
     private final Set<String> anyColumn = new HashSet<>();
     private final Set<String> tablesCreated = new HashSet<>();
+    /** Tables a statement changes or indexes (ALTER TABLE, CREATE INDEX, foreign keys ...), as {@link Names} gives. */
+    private final Set<String> tablesTouched = new HashSet<>();
     private boolean opaque;
 
     private CreatedObjects() {
@@ -68,7 +70,17 @@ public final class CreatedObjects {
                 .anyMatch(e -> sameTable(e.getKey(), table) && e.getValue().contains(wanted));
     }
 
+    /**
+     * True when a statement may change the table's columns or indexes (or may do anything): what the catalog says
+     * of it now may not hold when the backfill starts.
+     */
+    public boolean touchesTable(String table) {
+        return opaque || tablesTouched.stream().anyMatch(t -> sameTable(t, table)) || createsTable(table);
+    }
+
     private void read(SqlStatement s) {
+        s.tableName().ifPresent(tablesTouched::add);
+        tablesTouched.addAll(s.lockTargets());
         List<Token> tokens = SqlLexer.lex(s.text()).stream().filter(Token::significant).toList();
         Words w = new Words(tokens);
         if (s.kind() == StatementKind.DO_BLOCK || w.is(0, "CALL") || w.is(0, "EXECUTE")

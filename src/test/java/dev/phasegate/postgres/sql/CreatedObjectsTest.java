@@ -25,6 +25,9 @@ class CreatedObjectsTest {
         assertThat(c.mayCreateColumn("shop.items", "MixedCase")).isTrue();
         assertThat(c.mayCreateColumn("shop.items", "mixedcase")).as("quoted keeps case").isFalse();
         assertThat(c.createsTable("orders")).as("altered, not created").isFalse();
+        assertThat(c.touchesTable("orders")).isTrue();
+        assertThat(c.touchesTable("shop.items")).isTrue();
+        assertThat(c.touchesTable("customers")).isFalse();
     }
 
     @Test
