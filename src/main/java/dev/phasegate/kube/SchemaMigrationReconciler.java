@@ -354,7 +354,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             scripts.add(new SpecPreflight.Script("spec.compatibleSchema.rollbackSql", spec.compatibleSchema.rollbackSql));
         }
         if (spec.backfill != null && phase.ordinal() < PhaseName.Backfill.ordinal()) {
-            scripts.add(SpecPreflight.backfill(spec.backfill));
+            scripts.add(SpecPreflight.backfill(spec.backfill, spec.compatibleSchema == null ? null
+                    : spec.compatibleSchema.sql));
         }
         if (spec.cleanup != null) {
             if (phase.ordinal() < PhaseName.Cleanup.ordinal()) {

@@ -25,10 +25,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
@@ -37,9 +36,10 @@ import org.jboss.logging.Logger;
  * Probes the health of every watched migration's database in the background and keeps the latest verdict, so the
  * reconciler only reads a value and never waits on the database.
  *
- * <p>Each watched migration is probed every {@link Options#interval()} on the monitor's own small scheduled
- * executor: one {@link HealthProbe} statement on the primary, one {@link ReplicaLagProbe} statement per replica
- * listed in the spec. One autocommit connection per database (URL and role) is shared by all migrations on it and
+ * <p>Each watched migration is probed every {@link Options#interval()} on a thread of its own: one {@link HealthProbe}
+ * statement on the primary, one {@link ReplicaLagProbe} statement per replica listed in the spec. A database that
+ * stops answering (black-holed network, frozen server) holds only the threads of the migrations on it, each until
+ * its connect, login or network timeout; other databases' probes and the staleness sweep run on. One autocommit connection per database (URL and role) is shared by all migrations on it and
  * reused between probes; it is a bounded session ({@link Sessions#open}: application_name {@code phasegate/health},
  * statement_timeout = probe timeout, lock_timeout, idle_in_transaction_session_timeout) and is closed when no
  * watched migration uses it or it has been idle for {@link Options#idleClose()}.
@@ -60,39 +60,35 @@ public final class HealthMonitor implements AutoCloseable {
      * @param interval     time between two probes of a migration (default 5 s)
      * @param probeTimeout statement_timeout of a probe; the network timeout is this plus 2 s
      * @param idleClose    a probe connection unused this long is closed
-     * @param threads      probe threads shared by all migrations
      * @param clock        time source for checkedAt and staleness
      * @param ourPrefix    application_name prefix of our own sessions, which the probe does not count
      * @param showQueryText keep blockers' query texts for status and Events (see {@link HealthProbe})
      */
-    public record Options(Duration interval, Duration probeTimeout, Duration idleClose, int threads, Clock clock,
+    public record Options(Duration interval, Duration probeTimeout, Duration idleClose, Clock clock,
             String ourPrefix, boolean showQueryText) {
         public Options {
             if (interval.isZero() || interval.isNegative()) {
                 throw new IllegalArgumentException("interval must be positive");
-            }
-            if (threads < 1) {
-                throw new IllegalArgumentException("threads must be >= 1");
             }
             Objects.requireNonNull(clock, "clock");
             Objects.requireNonNull(ourPrefix, "ourPrefix");
         }
 
         public static Options defaults() {
-            return new Options(Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofSeconds(60), 2,
+            return new Options(Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofSeconds(60),
                     Clock.systemUTC(), "phasegate/", false);
         }
 
         public Options withInterval(Duration d) {
-            return new Options(d, probeTimeout, idleClose, threads, clock, ourPrefix, showQueryText);
+            return new Options(d, probeTimeout, idleClose, clock, ourPrefix, showQueryText);
         }
 
         public Options withClock(Clock c) {
-            return new Options(interval, probeTimeout, idleClose, threads, c, ourPrefix, showQueryText);
+            return new Options(interval, probeTimeout, idleClose, c, ourPrefix, showQueryText);
         }
 
         public Options withShowQueryText(boolean show) {
-            return new Options(interval, probeTimeout, idleClose, threads, clock, ourPrefix, show);
+            return new Options(interval, probeTimeout, idleClose, clock, ourPrefix, show);
         }
 
         /** A check older than this is stale: three intervals. */
@@ -171,12 +167,14 @@ public final class HealthMonitor implements AutoCloseable {
         volatile State state = State.NONE;
         volatile HealthGate published;
         final ReentrantLock probing = new ReentrantLock();
-        volatile ScheduledFuture<?> future;
+        /** This migration's own probe thread: a hung database holds it, and no other migration's. */
+        final ScheduledExecutorService lane;
 
         Watch(String key, Plan plan, Instant since) {
             this.key = key;
             this.plan = plan;
             this.since = since;
+            this.lane = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "phasegate-health-" + key));
         }
     }
 
@@ -213,10 +211,10 @@ public final class HealthMonitor implements AutoCloseable {
     private final HealthProbe probe;
     private final ReplicaLagProbe replicaProbe = new ReplicaLagProbe();
     private final SessionSettings session;
-    private final ScheduledThreadPoolExecutor executor;
+    /** The staleness sweep and idle-connection closing, on a thread no probe ever runs on. */
+    private final ScheduledExecutorService sweeper;
     private final Map<String, Watch> watches = new ConcurrentHashMap<>();
     private final Map<ConnectionSettings, Pooled> pool = new ConcurrentHashMap<>();
-    private final ScheduledFuture<?> sweeper;
     private volatile boolean closed;
 
     public HealthMonitor(Options options, Consumer<String> onChange) {
@@ -227,15 +225,15 @@ public final class HealthMonitor implements AutoCloseable {
                 : Duration.ofSeconds(1);
         this.session = new SessionSettings(APPLICATION_NAME, lockTimeout, options.probeTimeout(),
                 Duration.ofSeconds(10));
-        AtomicInteger n = new AtomicInteger();
-        this.executor = new ScheduledThreadPoolExecutor(options.threads(), r -> {
-            Thread t = new Thread(r, "phasegate-health-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        this.executor.setRemoveOnCancelPolicy(true);
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "phasegate-health-sweeper"));
         long every = options.interval().toMillis();
-        this.sweeper = executor.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
+        this.sweeper.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
     }
 
     public HealthMonitor(Consumer<String> onChange) {
@@ -261,25 +259,31 @@ public final class HealthMonitor implements AutoCloseable {
 
     /** As {@link #watch(String, ConnectionSettings, List, List, HealthSpec, boolean)}, with named replicas. */
     public void watch(String key, Target target) {
-        if (closed) {
-            throw new IllegalStateException("health monitor is closed");
-        }
         Plan plan = new Plan(target.primary(), target.replicas(), target.tables(), Thresholds.of(target.health()),
                 target.databaseWide());
-        Watch created = new Watch(key, plan, options.clock().instant());
-        Watch existing = watches.putIfAbsent(key, created);
-        if (existing == null) {
-            created.future = executor.scheduleWithFixedDelay(() -> check(created), 0,
-                    options.interval().toMillis(), TimeUnit.MILLISECONDS);
-            return;
-        }
-        Plan old = existing.plan;
-        if (old.equals(plan)) {
-            return;
-        }
-        existing.plan = plan;
-        if (!old.sameProbe(plan)) {
-            executor.execute(() -> check(existing));
+        Watch existing;
+        // Starting and stopping a migration's probe thread is serialized with forget and close; publishing (which
+        // calls back into the reconciler) happens outside.
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("health monitor is closed");
+            }
+            existing = watches.get(key);
+            if (existing == null) {
+                Watch created = new Watch(key, plan, options.clock().instant());
+                watches.put(key, created);
+                created.lane.scheduleWithFixedDelay(() -> check(created), 0, options.interval().toMillis(),
+                        TimeUnit.MILLISECONDS);
+                return;
+            }
+            Plan old = existing.plan;
+            if (old.equals(plan)) {
+                return;
+            }
+            existing.plan = plan;
+            if (!old.sameProbe(plan)) {
+                existing.lane.execute(() -> check(existing));
+            }
         }
         publish(existing);
     }
@@ -297,10 +301,11 @@ public final class HealthMonitor implements AutoCloseable {
     }
 
     /** Stops watching a migration (finished, deleted); its connection is closed if no one else uses it. */
-    public void forget(String key) {
+    public synchronized void forget(String key) {
         Watch w = watches.remove(key);
-        if (w != null && w.future != null) {
-            w.future.cancel(false);
+        if (w != null) {
+            // A probe in flight ends at its network timeout; its thread is a daemon and is not waited for.
+            w.lane.shutdownNow();
         }
         releaseUnused();
     }
@@ -311,15 +316,22 @@ public final class HealthMonitor implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        sweeper.cancel(false);
-        executor.shutdownNow();
+        List<Watch> all;
+        synchronized (this) {
+            closed = true;
+            all = List.copyOf(watches.values());
+            watches.clear();
+        }
+        sweeper.shutdownNow();
+        all.forEach(w -> w.lane.shutdownNow());
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.probeTimeout().toMillis() + 5_000);
         try {
-            executor.awaitTermination(options.probeTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+            for (Watch w : all) {
+                w.lane.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        watches.clear();
         for (Pooled p : pool.values()) {
             p.lock.lock();
             try {
@@ -395,12 +407,12 @@ public final class HealthMonitor implements AutoCloseable {
 
     private <T> T use(ConnectionSettings db, Use<T> work) throws SQLException {
         Pooled p = pool.computeIfAbsent(db, Pooled::new);
-        p.lock.lock();
+        lockOrFail(p, db);
         while (pool.get(db) != p) {
             // Released by the sweeper between lookup and lock: take the current entry instead.
             p.lock.unlock();
             p = pool.computeIfAbsent(db, Pooled::new);
-            p.lock.lock();
+            lockOrFail(p, db);
         }
         try {
             p.lastUsed = options.clock().instant();
@@ -420,6 +432,24 @@ public final class HealthMonitor implements AutoCloseable {
             p.lastUsed = options.clock().instant();
             p.lock.unlock();
         }
+    }
+
+    /**
+     * Waits for the database's shared session as long as one probe may take (login, then a statement up to its
+     * network timeout); longer means the database does not answer, and this probe fails instead of queueing.
+     */
+    private void lockOrFail(Pooled p, ConnectionSettings db) throws SQLException {
+        long waitMs = TimeUnit.SECONDS.toMillis(Sessions.CONNECT_TIMEOUT_SECONDS) + options.probeTimeout().toMillis()
+                + 2_000;
+        try {
+            if (p.lock.tryLock(waitMs, TimeUnit.MILLISECONDS)) {
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        throw new SQLException("another health probe of " + db.describe() + " has not returned for " + waitMs
+                + " ms: the database does not answer", "08006");
     }
 
     private static String describe(SQLException e, ConnectionSettings db) {

@@ -17,8 +17,9 @@ import org.jboss.logging.Logger;
 /**
  * Watches, from a second connection, the whole tree of sessions queued behind one of our statements (directly or
  * behind another waiter, as SELECTs queue behind an ALTER that queues behind our CIC) and cancels our statement when
- * the tree holds maxBlockedQueries sessions or its oldest waiter has waited maxBlockedWait (rule 6). For a concurrent
- * index build it also bounds the time spent waiting for old snapshots or writers (rule 5) and reports who it waits on.
+ * the tree holds maxBlockedQueries sessions or its oldest waiter has waited maxBlockedWait (rule 6). For a CONCURRENTLY
+ * statement, which runs without lock_timeout, it also bounds the wait for the table lock by lockTimeout and the time
+ * spent waiting for older transactions (writers, old snapshots) by indexBuildMaxWait, and reports who it waits on.
  */
 public final class LockWatchdog implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LockWatchdog.class);
@@ -45,19 +46,47 @@ public final class LockWatchdog implements AutoCloseable {
                    (SELECT ARRAY[a.application_name, a.usename::text, a.state,
                                  coalesce(to_char(a.xact_start, 'HH24:MI:SS'), 'unknown'), left(a.query, 1000)]
                       FROM pg_stat_activity a, pg_stat_progress_create_index p
-                     WHERE p.pid = $1 AND a.pid = p.current_locker_pid)
+                     WHERE p.pid = $1 AND a.pid = p.current_locker_pid),
+                   (SELECT ARRAY[l.locktype, coalesce((extract(epoch FROM clock_timestamp() - l.waitstart) * 1000)
+                                 ::bigint, 0)::text, (pg_blocking_pids(l.pid))[1]::text]
+                      FROM pg_locks l WHERE l.pid = $1 AND NOT l.granted LIMIT 1)
             FROM tree t LEFT JOIN waiting w USING (pid)""".replace("$1", "?::int");
 
     private static final int PARAMETERS = (int) TREE_QUERY.chars().filter(c -> c == '?').count();
 
-    /** Why the watchdog cancelled our statement. */
-    public record Breach(Reason reason, String message) {
+    /**
+     * Why the watchdog cancelled our statement. lockBusy: it waited too long for a table lock before it changed
+     * anything, which the executor retries like a lock_timeout (SQLSTATE 55P03).
+     */
+    public record Breach(Reason reason, String message, boolean lockBusy) {
+        public Breach(Reason reason, String message) {
+            this(reason, message, false);
+        }
+    }
+
+    /** What our own backend waits on, from pg_locks (a backend waits for one lock at a time). */
+    record OwnWait(String locktype, long waitedMs, Long blocker) {
+        static OwnWait of(Array row) throws SQLException {
+            if (row == null || !(row.getArray() instanceof String[] a) || a.length < 3 || a[0] == null) {
+                return null;
+            }
+            return new OwnWait(a[0], a[1] == null ? 0 : Long.parseLong(a[1]), a[2] == null ? null : Long.valueOf(a[2]));
+        }
+
+        boolean onTable() {
+            return locktype.equals("relation");
+        }
+
+        /** Waiting for another transaction to end (CONCURRENTLY's waits for writers, lockers and old snapshots). */
+        boolean onTransaction() {
+            return locktype.equals("virtualxid") || locktype.equals("transactionid");
+        }
     }
 
     private final Connection watcher;
     private final int target;
     private final LockPolicy policy;
-    private final boolean indexBuild;
+    private final boolean concurrent;
     private final Consumer<String> report;
     private final Runnable cancel;
     private final AtomicReference<Breach> breach = new AtomicReference<>();
@@ -71,13 +100,13 @@ public final class LockWatchdog implements AutoCloseable {
     private long indexWaitSinceNanos = -1;
     private String lastReport = "";
 
-    private LockWatchdog(Connection watcher, int target, LockPolicy policy, boolean indexBuild,
+    private LockWatchdog(Connection watcher, int target, LockPolicy policy, boolean concurrent,
             Consumer<String> report, Runnable cancel, Supplier<Optional<Breach>> external) {
         this.external = external;
         this.watcher = watcher;
         this.target = target;
         this.policy = policy;
-        this.indexBuild = indexBuild;
+        this.concurrent = concurrent;
         this.report = report;
         this.cancel = cancel;
         this.thread = new Thread(this::loop, "phasegate-watchdog-" + target);
@@ -100,20 +129,22 @@ public final class LockWatchdog implements AutoCloseable {
 
     /**
      * Starts watching backend targetPid. report receives a line whenever what we wait on changes (for status);
-     * cancel is called once on a breach and must cancel our statement.
+     * cancel is called once on a breach and must cancel our statement. concurrent: a CONCURRENTLY statement running
+     * with lock_timeout lifted, whose lock waits this watchdog bounds instead.
      */
-    public static LockWatchdog watch(Connection watcher, int targetPid, LockPolicy policy, boolean indexBuild,
+    public static LockWatchdog watch(Connection watcher, int targetPid, LockPolicy policy, boolean concurrent,
             Consumer<String> report, Runnable cancel) {
-        return new LockWatchdog(watcher, targetPid, policy, indexBuild, report, cancel, Optional::empty);
+        return new LockWatchdog(watcher, targetPid, policy, concurrent, report, cancel, Optional::empty);
     }
 
     /**
      * As above, and also cancels when external reports a breach (a health gate closed on two checks in a row). A
-     * concurrent index build is exempt: cancelling it only leaves an invalid index to clean up and build again.
+     * CONCURRENTLY statement is exempt: cancelling it only leaves an invalid index (or a pending detach) to clean up
+     * and do again.
      */
-    public static LockWatchdog watch(Connection watcher, int targetPid, LockPolicy policy, boolean indexBuild,
+    public static LockWatchdog watch(Connection watcher, int targetPid, LockPolicy policy, boolean concurrent,
             Consumer<String> report, Runnable cancel, Supplier<Optional<Breach>> external) {
-        return new LockWatchdog(watcher, targetPid, policy, indexBuild, report, cancel, external);
+        return new LockWatchdog(watcher, targetPid, policy, concurrent, report, cancel, external);
     }
 
     /** The watchdog's own session: short bounds, so a slow catalog never stalls it for long. */
@@ -139,7 +170,7 @@ public final class LockWatchdog implements AutoCloseable {
         if (breach.get() != null) {
             return;
         }
-        if (!indexBuild) {
+        if (!concurrent) {
             Optional<Breach> outside = external.get();
             if (outside.isPresent()) {
                 trip(outside.get());
@@ -154,7 +185,8 @@ public final class LockWatchdog implements AutoCloseable {
                 rs.next();
                 long locker = rs.getLong(4);
                 Long lockerPid = rs.wasNull() ? null : locker;
-                evaluate(rs.getInt(1), rs.getLong(2), rs.getString(3), lockerPid, lockerInfo(rs.getArray(5)));
+                evaluate(rs.getInt(1), rs.getLong(2), rs.getString(3), lockerPid, lockerInfo(rs.getArray(5)),
+                        OwnWait.of(rs.getArray(6)));
             }
         } catch (SQLException | RuntimeException e) {
             if (closed) {
@@ -187,7 +219,8 @@ public final class LockWatchdog implements AutoCloseable {
         return b.toString();
     }
 
-    private void evaluate(int blocked, long oldestWaitMs, String indexPhase, Long locker, String lockerInfo) {
+    private void evaluate(int blocked, long oldestWaitMs, String indexPhase, Long locker, String lockerInfo,
+            OwnWait own) {
         if (blocked >= policy.maxBlockedQueries() || (blocked > 0
                 && oldestWaitMs >= policy.maxBlockedWait().toMillis())) {
             trip(new Breach(Reason.BlockedQueries, blocked + " session(s) queued behind our statement, the oldest for "
@@ -195,24 +228,37 @@ public final class LockWatchdog implements AutoCloseable {
                     + policy.maxBlockedWait().toMillis() + " ms); cancelled it so they can go on"));
             return;
         }
-        if (indexBuild && indexPhase != null && indexPhase.startsWith("waiting for")) {
+        if (concurrent && own != null && own.onTable() && own.waitedMs() >= policy.lockTimeout().toMillis()) {
+            // The statement runs without lock_timeout so that its later waits for older transactions are not cut
+            // off; the table lock it asks for first must still be bounded like every other lock we request.
+            trip(new Breach(Reason.LockRetriesExhausted, "lock busy: waited " + own.waitedMs()
+                    + " ms for a table lock" + (own.blocker() == null ? "" : " held by pid " + own.blocker())
+                    + " (lock_timeout " + policy.lockTimeout().toMillis() + " ms); cancelled before it changed"
+                    + " anything", true));
+            return;
+        }
+        boolean progressWait = indexPhase != null && indexPhase.startsWith("waiting for");
+        if (concurrent && (progressWait || (own != null && own.onTransaction()))) {
             long now = System.nanoTime();
             if (indexWaitSinceNanos < 0) {
                 indexWaitSinceNanos = now;
             }
             Duration waited = Duration.ofNanos(now - indexWaitSinceNanos);
-            String who = locker == null || locker == 0 ? "" : " on pid " + locker
-                    + (lockerInfo == null ? "" : " (" + lockerInfo.trim() + ")");
+            Long on = locker != null && locker != 0 ? locker : own == null ? null : own.blocker();
+            String who = on == null ? "" : " on pid " + on + (lockerInfo == null ? "" : " (" + lockerInfo.trim() + ")");
+            String what = progressWait ? "phase '" + indexPhase + "'" : "a wait for an older transaction to end";
             if (waited.compareTo(policy.indexBuildMaxWait()) >= 0) {
-                trip(new Breach(Reason.IndexBuildWaitExceeded, "CREATE INDEX CONCURRENTLY waited " + waited.toSeconds()
-                        + " s in phase '" + indexPhase + "'" + who + " (indexBuildMaxWait "
+                trip(new Breach(Reason.IndexBuildWaitExceeded, "the CONCURRENTLY statement waited "
+                        + waited.toSeconds() + " s in " + what + who + " (indexBuildMaxWait "
                         + policy.indexBuildMaxWait().toSeconds() + " s); cancelled and cleaned up"));
                 return;
             }
-            say("index build " + indexPhase + who);
+            say((progressWait ? "index build " + indexPhase : "waiting for an older transaction to end") + who);
         } else {
             indexWaitSinceNanos = -1;
-            if (blocked > 0) {
+            if (own != null && own.onTable()) {
+                say("waiting for a table lock" + (own.blocker() == null ? "" : " held by pid " + own.blocker()));
+            } else if (blocked > 0) {
                 say(blocked + " session(s) waiting behind our statement, oldest " + oldestWaitMs + " ms");
             }
         }

@@ -17,6 +17,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
@@ -231,7 +233,7 @@ public final class SqlStepExecutor {
             Optional<LockWatchdog.Breach> breach = Optional.empty();
             try {
                 try (LockWatchdog dog = LockWatchdog.watch(watch.connection(), watch.pid(), step.locks(),
-                        isIndexBuild(s), line -> listener.progress(s.index() - 1, total, null, where + ": " + line),
+                        s.kind().concurrent(), line -> listener.progress(s.index() - 1, total, null, where + ": " + line),
                         control::cancelRunning, () -> watch.sustainedBreach().get().map(g -> new LockWatchdog.Breach(
                                 g.reason(), "health gate closed on two checks in a row (" + g.message()
                                         + "); cancelled our statement rather than add to the load")))) {
@@ -270,13 +272,15 @@ public final class SqlStepExecutor {
             retry++;
             String why = breach.map(LockWatchdog.Breach::message).orElse("lock busy (lock_timeout "
                     + step.locks().lockTimeout().toMillis() + " ms)");
+            Optional<LockWatchdog.Breach> protective = breach.filter(b -> !b.lockBusy());
             if (retry > step.locks().retries()) {
-                Reason reason = breach.map(LockWatchdog.Breach::reason).orElse(Reason.LockRetriesExhausted);
+                Reason reason = protective.map(LockWatchdog.Breach::reason).orElse(Reason.LockRetriesExhausted);
                 return Optional.of(failed(step, s.index() - 1, reason, where + " (" + abbreviate(s.text())
                         + ") gave up after " + retry + " tries: " + why, true));
             }
             Duration wait = step.locks().backoff(retry, ThreadLocalRandom.current().nextDouble());
-            listener.progress(s.index() - 1, total, breach.isPresent() ? breach.get().reason() : Reason.RetryBackoff,
+            listener.progress(s.index() - 1, total, protective.map(LockWatchdog.Breach::reason)
+                    .orElse(Reason.RetryBackoff),
                     where + ": " + why + "; retry " + retry + "/" + step.locks().retries() + " in " + wait.toMillis()
                             + " ms");
             if (!control.sleep(wait)) {
@@ -330,11 +334,17 @@ public final class SqlStepExecutor {
         if (indexBuild) {
             IndexCatalog.dropIfInvalid(c, s);
         }
+        if (s.kind() == StatementKind.REINDEX_CONCURRENTLY) {
+            IndexCatalog.dropReindexLeftovers(c, s);
+        }
+        boolean unbounded = s.kind().concurrent();
         Ledger.markRunning(c, key, step.migrationUid(), s.checksum(), s.text());
         try (Statement st = c.createStatement()) {
-            if (indexBuild) {
-                // A lock_timeout would cancel the build into an INVALID index (rule 5): the preflight,
-                // statement_timeout and the cancel path bound it instead.
+            if (unbounded) {
+                // lock_timeout also cuts a CONCURRENTLY statement's later waits for older transactions, leaving an
+                // INVALID index or a pending detach. The watchdog bounds its first wait, for the table lock, by
+                // lockTimeout instead (cancelled then, nothing has changed), and its later waits by
+                // indexBuildMaxWait.
                 st.execute("SET lock_timeout = 0");
             }
             try {
@@ -342,9 +352,12 @@ public final class SqlStepExecutor {
                 st.execute(s.text());
             } finally {
                 control.running(null);
-                if (indexBuild) {
-                    st.execute("SET lock_timeout = " + step.session().lockTimeout().toMillis());
+                if (unbounded) {
+                    st.execute("RESET lock_timeout");
                 }
+            }
+            if (indexBuild) {
+                IndexCatalog.requireBuilt(c, s);
             }
             Ledger.markDone(c, key, step.migrationUid(), s.checksum(), s.text());
         } catch (SQLException e) {
@@ -352,6 +365,9 @@ public final class SqlStepExecutor {
             try {
                 if (indexBuild) {
                     IndexCatalog.dropIfInvalid(c, s);
+                }
+                if (s.kind() == StatementKind.REINDEX_CONCURRENTLY) {
+                    IndexCatalog.dropReindexLeftovers(c, s);
                 }
                 Ledger.forget(c, key);
             } catch (SQLException cleanup) {
@@ -458,11 +474,65 @@ public final class SqlStepExecutor {
             }
         }
 
+        /**
+         * After a build reported success: its index is on its table and valid. IF NOT EXISTS succeeds without building
+         * when the name is taken (by an INVALID index someone else's build left, or by another relation), and such
+         * an index must not be journaled as done. Throws; the caller's cleanup drops an INVALID one.
+         */
+        static void requireBuilt(Connection c, SqlStatement s) throws SQLException {
+            Optional<Found> found = find(c, s);
+            if (found.isEmpty()) {
+                throw new SQLException("index " + s.indexName().orElse("") + " is not on table "
+                        + s.tableName().orElse("?") + " after CREATE INDEX CONCURRENTLY (IF NOT EXISTS skipped it:"
+                        + " another relation has that name); nothing was journaled as done. Rename the index",
+                        "42P07");
+            }
+            if (!found.get().valid()) {
+                throw new SQLException("index " + found.get().name() + " is INVALID after CREATE INDEX CONCURRENTLY"
+                        + " (IF NOT EXISTS kept a broken index another session left); it is dropped and not journaled"
+                        + " as done", "55000");
+            }
+        }
+
         /** Drops the statement's index if a failed build left it INVALID (it would slow every write). */
         static void dropIfInvalid(Connection c, SqlStatement s) throws SQLException {
             Optional<Found> found = find(c, s);
             if (found.isPresent() && !found.get().valid()) {
                 drop(c, found.get());
+            }
+        }
+
+        /**
+         * Drops the INVALID copies a failed REINDEX INDEX|TABLE ... CONCURRENTLY left on its table: PostgreSQL names
+         * them after the index with a _ccnew (not yet swapped in) or _ccold (swapped out) suffix, and each one slows
+         * every write until dropped.
+         */
+        static void dropReindexLeftovers(Connection c, SqlStatement s) throws SQLException {
+            boolean onIndex = s.indexName().isPresent();
+            if (!onIndex && s.tableName().isEmpty()) {
+                return; // REINDEX SCHEMA/DATABASE/SYSTEM: no one table to look at
+            }
+            List<Found> leftovers = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                    WHERE NOT i.indisvalid AND ic.relname ~ '_cc(new|old)[0-9]*$'
+                      AND i.indrelid = coalesce((SELECT indrelid FROM pg_index WHERE indexrelid = to_regclass(?)),
+                                                to_regclass(?))
+                      AND (NOT ? OR starts_with(ic.relname,
+                                                left((SELECT relname FROM pg_class WHERE oid = to_regclass(?)), 40)))""")) {
+                String index = s.indexName().orElse(null);
+                ps.setString(1, index);
+                ps.setString(2, s.tableName().orElse(null));
+                ps.setBoolean(3, onIndex);
+                ps.setString(4, index);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        leftovers.add(new Found(rs.getString(1), false));
+                    }
+                }
+            }
+            for (Found leftover : leftovers) {
+                drop(c, leftover);
             }
         }
 

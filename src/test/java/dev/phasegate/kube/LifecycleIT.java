@@ -287,6 +287,47 @@ class LifecycleIT {
         assertThat(count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'pf'")).isEqualTo(2);
     }
 
+    private static String backfillOf(String name, String table, String key) {
+        return """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: %1$s}
+                spec:
+                  database: {secretRef: {name: db}}
+                  compatibleSchema:
+                    sql: ALTER TABLE %2$s ADD COLUMN IF NOT EXISTS new_col text;
+                  backfill: {table: %2$s, keyColumn: %3$s, set: "new_col = old_col::text",
+                             where: "new_col IS DISTINCT FROM old_col::text", pauseBetweenBatches: 0s}
+                """.formatted(name, table, key);
+    }
+
+    @Test
+    void aKeyColumnThatDoesNotExistStopsTheMigrationBeforeTheExpand() throws Exception {
+        String ns = "bp-missing";
+        sql("CREATE TABLE bp_key (id bigint PRIMARY KEY, old_col int)");
+        fx.secret(ns, "db", db);
+        fx.migration(ns, backfillOf("bp-key", "bp_key", "order_id"));
+        SchemaMigrationStatus s = fx.awaitStatus(ns, "bp-key", st -> st.reason == Reason.SqlError,
+                Duration.ofSeconds(60));
+        assertThat(s.phase).isEqualTo(MigrationPhase.CompatibleSchema);
+        assertThat(s.state).isEqualTo(MigrationState.Blocked);
+        assertThat(s.message).contains("spec.backfill.keyColumn: column order_id", "does not exist in table bp_key",
+                "before CompatibleSchema applied anything");
+        assertThat(count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'bp_key'"
+                + " AND column_name = 'new_col'")).as("the expand did not run").isZero();
+    }
+
+    @Test
+    void aColumnTheExpandAddsIsNotReportedMissingAndTheMigrationSucceeds() throws Exception {
+        String ns = "bp-added";
+        sql("CREATE TABLE bp_ok (id bigint PRIMARY KEY, old_col int)");
+        sql("INSERT INTO bp_ok SELECT g, g FROM generate_series(1, 50) g");
+        fx.secret(ns, "db", db);
+        fx.migration(ns, backfillOf("bp-ok", "bp_ok", "id"));
+        fx.awaitStatus(ns, "bp-ok", st -> st.phase == MigrationPhase.Succeeded, Duration.ofSeconds(90));
+        assertThat(count("SELECT count(*) FROM bp_ok WHERE new_col = old_col::text")).isEqualTo(50);
+    }
+
     @Test
     void aSecretThatNowPointsAtAnotherDatabaseBlocksTheNextPhase() throws Exception {
         String ns = "moved";

@@ -8,6 +8,7 @@ import dev.phasegate.api.HealthStatus;
 import dev.phasegate.api.Reason;
 import dev.phasegate.engine.HealthGate;
 import dev.phasegate.postgres.HealthMonitor.Observed;
+import dev.phasegate.testing.BlackHoleProxy;
 import dev.phasegate.testing.PostgresCluster;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -244,6 +245,43 @@ class HealthMonitorIT {
             m.forget("shop/other-migration");
             assertThat(m.latest(KEY)).isEmpty();
             await("probe session closed").atMost(WAIT).pollInterval(POLL).until(() -> probeSessions() == 0);
+        }
+    }
+
+    @Test
+    void aBlackHoledDatabaseDoesNotDelayTheProbesOfAnother() throws Exception {
+        String healthy = "shop/healthy";
+        try (BlackHoleProxy proxy = new BlackHoleProxy(cluster.host(), cluster.port());
+                HealthMonitor m = new HealthMonitor(fast(), key -> { })) {
+            ConnectionSettings hung = new ConnectionSettings(proxy.jdbcUrl("postgres"), "health_monitor", PASSWORD);
+            // Two migrations on the database about to hang (more than a small shared pool would survive), one on
+            // a database that keeps answering.
+            m.watch(KEY, hung, List.of(), List.of("orders"), spec(), false);
+            m.watch("shop/hung-too", hung, List.of(), List.of("orders"), spec(), true);
+            m.watch("shop/hung-three", hung, List.of(), List.of(), spec(), false);
+            m.watch(healthy, monitorRole, List.of(), List.of("orders"), spec(), false);
+            awaitGate(m, "first check through the proxy opens", HealthGate::open);
+            await().atMost(WAIT).pollInterval(POLL).until(() -> m.latest(healthy).orElseThrow().gate().open());
+
+            proxy.blackHole();
+            List<Instant> seen = new CopyOnWriteArrayList<>();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(12);
+            while (System.nanoTime() < end) {
+                Instant checked = m.latest(healthy).orElseThrow().checkedAt();
+                if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(checked)) {
+                    seen.add(checked);
+                }
+                assertThat(m.latest(healthy).orElseThrow().gate().open()).as("the healthy database's gate").isTrue();
+                Thread.sleep(50);
+            }
+            // Probed every 300 ms; a wide bound, far below the hung probes' 5-10 s network and login timeouts.
+            assertThat(seen).as("checks of the healthy database while the other hung").hasSizeGreaterThan(12);
+            for (int i = 1; i < seen.size(); i++) {
+                assertThat(Duration.between(seen.get(i - 1), seen.get(i))).as("gap between two checks")
+                        .isLessThan(Duration.ofSeconds(3));
+            }
+            Observed hungGate = m.latest(KEY).orElseThrow();
+            assertThat(hungGate.gate().open()).as("the hung database's gate closes (stale or failed)").isFalse();
         }
     }
 

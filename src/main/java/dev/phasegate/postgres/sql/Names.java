@@ -70,6 +70,11 @@ final class Names {
         return tokens.size();
     }
 
+    /** One part of a name as stored in the catalog (no quotes, case kept), in the form {@link #qualified} gives. */
+    static String ofRaw(String stored) {
+        return SIMPLE.matcher(stored).matches() ? stored : "\"" + stored.replace("\"", "\"\"") + "\"";
+    }
+
     private static boolean isPart(List<Token> tokens, int i) {
         return i < tokens.size()
                 && (tokens.get(i).type() == Token.Type.WORD || tokens.get(i).type() == Token.Type.QUOTED_IDENT);

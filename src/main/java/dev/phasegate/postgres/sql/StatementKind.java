@@ -42,5 +42,14 @@ public enum StatementKind {
     /** BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK, ABORT, SAVEPOINT, RELEASE, PREPARE TRANSACTION. */
     TRANSACTION_CONTROL,
     /** Everything else (mostly DDL: CREATE TABLE/FUNCTION/TRIGGER, ALTER TYPE ... ADD VALUE, COMMENT, GRANT). */
-    OTHER_DDL
+    OTHER_DDL;
+
+    /**
+     * The CONCURRENTLY forms: they take a table lock first, then wait for older transactions to end, and leave
+     * something half-done (an INVALID index, a pending detach) when cancelled in those later waits.
+     */
+    public boolean concurrent() {
+        return this == CREATE_INDEX_CONCURRENTLY || this == DROP_INDEX_CONCURRENTLY || this == REINDEX_CONCURRENTLY
+                || this == DETACH_PARTITION_CONCURRENTLY;
+    }
 }
