@@ -251,9 +251,9 @@ public final class SqlStepExecutor {
                     }
                 }
                 if (breach.isEmpty()) {
-                    if (s.kind() == StatementKind.SESSION_SETTING) {
-                        restoreBounds(c);
-                    }
+                    // After every statement, not only a SET: a function it called may have changed our bounds with
+                    // set_config(..., false), which outlives its transaction and would unbound the next statement.
+                    restoreBounds(c);
                     return Optional.empty();
                 }
             } catch (SQLException e) {
@@ -383,9 +383,8 @@ public final class SqlStepExecutor {
      */
     private static void restoreBounds(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
-            st.execute("RESET lock_timeout");
-            st.execute("RESET statement_timeout");
-            st.execute("RESET idle_in_transaction_session_timeout");
+            // One round trip: it runs after every statement.
+            st.execute("RESET lock_timeout; RESET statement_timeout; RESET idle_in_transaction_session_timeout");
         }
     }
 

@@ -615,6 +615,27 @@ class SqlStepExecutorIT {
         }
     }
 
+    @Test
+    void aFunctionThatUnboundsTheSessionDoesNotUnboundTheNextStatement() throws Exception {
+        exec("CREATE TABLE fb_t (id int PRIMARY KEY)",
+                "CREATE FUNCTION fb_unbound() RETURNS void LANGUAGE sql AS"
+                        + " $$ SELECT set_config('lock_timeout', '0', false) $$");
+        StepObservation result;
+        try (Connection blocker = db.connect()) {
+            blocker.setAutoCommit(false);
+            blocker.createStatement().execute("LOCK TABLE fb_t IN ACCESS SHARE MODE");
+            // Statement 1 calls a function that sets lock_timeout = 0 for the rest of the session; without the
+            // reset, statement 2 would queue behind the blocker (and everyone behind it) until statement_timeout.
+            result = executor.run(step("fnbound", "SELECT fb_unbound();\nALTER TABLE fb_t ADD COLUMN flag boolean;"),
+                    new Progress(), new StepControl());
+            blocker.rollback();
+        }
+        assertThat(result).isInstanceOfSatisfying(StepObservation.Failed.class, f -> {
+            assertThat(f.reason()).isEqualTo(Reason.LockRetriesExhausted);
+            assertThat(f.statementsDone()).isEqualTo(1);
+        });
+    }
+
     // ------------------------------------------------------------------------------------------- helpers
 
     private SqlStep step(String name, String sql) {
