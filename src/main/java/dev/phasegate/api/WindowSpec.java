@@ -3,11 +3,15 @@ package dev.phasegate.api;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.ArrayList;
 import java.util.List;
 
 /** A weekly maintenance window; phases start only inside one. */
 public class WindowSpec {
+    @ValidationRule(value = "self.all(d, d.lowerAscii() in ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun', 'monday',"
+            + " 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'])",
+            message = "use Mon, Tue, Wed, Thu, Fri, Sat, Sun or full names such as Monday")
     @JsonPropertyDescription("Days the window starts on (Mon..Sun); empty means every day.")
     public List<String> days = new ArrayList<>();
 
