@@ -2,11 +2,13 @@ package dev.phasegate.api;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 
 /** The application Deployment whose rollout the CodeDeploy phase waits for. */
 public class ApplicationSpec {
     @Required
+    @Size(max = CelRules.K8S_NAME_MAX)
     @ValidationRule(value = CelRules.K8S_NAME, message = CelRules.K8S_NAME_MESSAGE + " (the Deployment's name)")
     @JsonPropertyDescription("Name of the Deployment in the migration's namespace.")
     public String deployment;

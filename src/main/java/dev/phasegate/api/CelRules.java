@@ -8,8 +8,19 @@ final class CelRules {
     /** Not empty and not only whitespace. */
     static final String NOT_BLANK = "self.trim() != ''";
 
-    /** A Kubernetes object name (DNS-1123 subdomain), the same rule the operator applies. */
-    static final String K8S_NAME = "self.size() <= 253 && self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')";
+    /**
+     * A Kubernetes object name (DNS-1123 subdomain), the same rule the operator applies; the field also carries
+     * {@code @Size(max = K8S_NAME_MAX)}, which bounds the rule's cost for the API server's estimate.
+     */
+    static final String K8S_NAME = "self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')";
+
+    static final int K8S_NAME_MAX = 253;
+
+    /**
+     * The most list items a rule runs over: the API server refuses a CRD whose rules it cannot bound, and an
+     * unbounded list multiplies a rule's cost by millions in its estimate.
+     */
+    static final int MAX_ITEMS = 32;
 
     static final String K8S_NAME_MESSAGE = "must be a Kubernetes object name: lowercase letters, digits, '-' and"
             + " '.', starting and ending with a letter or digit";

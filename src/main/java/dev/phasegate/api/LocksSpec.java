@@ -7,16 +7,19 @@ import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.ValidationRule;
 
 /** Bounds on every lock and statement the migration issues. */
-@ValidationRule(value = "cel.bind(lt, has(self.lockTimeout) ? self.lockTimeout : '" + LocksSpec.DEFAULT_LOCK_TIMEOUT + "',"
-        + " cel.bind(st, has(self.statementTimeout) ? self.statementTimeout : '" + LocksSpec.DEFAULT_STATEMENT_TIMEOUT + "',"
-        + " !(lt.matches(" + CelRules.CEL_DURATION + ") && st.matches(" + CelRules.CEL_DURATION + "))"
-        + " || duration(lt) < duration(st)))",
+@ValidationRule(value = "!(" + LocksSpec.LOCK_TIMEOUT + ".matches(" + CelRules.CEL_DURATION + ")"
+        + " && " + LocksSpec.STATEMENT_TIMEOUT + ".matches(" + CelRules.CEL_DURATION + "))"
+        + " || duration(" + LocksSpec.LOCK_TIMEOUT + ") < duration(" + LocksSpec.STATEMENT_TIMEOUT + ")",
         fieldPath = ".lockTimeout",
         message = "must be shorter than statementTimeout (defaults " + LocksSpec.DEFAULT_LOCK_TIMEOUT + " and "
                 + LocksSpec.DEFAULT_STATEMENT_TIMEOUT + "): lower lockTimeout or raise statementTimeout")
 public class LocksSpec {
     static final String DEFAULT_LOCK_TIMEOUT = "500ms";
     static final String DEFAULT_STATEMENT_TIMEOUT = "30m";
+    /** CEL: the value the operator uses, the default when the field is absent (the CRD declares no defaults). */
+    static final String LOCK_TIMEOUT = "(has(self.lockTimeout) ? self.lockTimeout : '" + DEFAULT_LOCK_TIMEOUT + "')";
+    static final String STATEMENT_TIMEOUT = "(has(self.statementTimeout) ? self.statementTimeout : '"
+            + DEFAULT_STATEMENT_TIMEOUT + "')";
 
     @Pattern(Durations.PATTERN)
     @ValidationRule(value = CelRules.POSITIVE_DURATION, message = CelRules.POSITIVE_DURATION_MESSAGE)

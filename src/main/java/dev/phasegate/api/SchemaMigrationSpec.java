@@ -2,6 +2,7 @@ package dev.phasegate.api;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,6 +34,7 @@ public class SchemaMigrationSpec {
 
     public WaitsSpec waits = new WaitsSpec();
 
+    @Size(max = CelRules.MAX_ITEMS)
     @JsonPropertyDescription("Phases start only inside one of these windows; none means any time.")
     public List<WindowSpec> windows = new ArrayList<>();
 
