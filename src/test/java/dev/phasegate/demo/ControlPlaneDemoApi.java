@@ -117,7 +117,9 @@ final class ControlPlaneDemoApi implements DemoApi {
 
     @Override
     public void playRollout(String ns, String deployment, String container, String image, SchemaMigrationStatus s) {
-        if (s.phase != MigrationPhase.CodeDeploy) {
+        // After the GitOps sync the controller's progress is shown to the end: the operator may see the rollout
+        // complete and move on between two polls of the demo.
+        if (s.phase != MigrationPhase.CodeDeploy && !gitOpsSynced) {
             return;
         }
         if (!gitOpsSynced && s.reason == Reason.WaitingForRollout) {

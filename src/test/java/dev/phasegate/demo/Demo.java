@@ -55,17 +55,20 @@ public final class Demo {
     public static int execute(String[] args) throws Exception {
         if (Boolean.getBoolean("phasegate.demo.cluster")) {
             say("starting a real Kubernetes control plane from " + KubeControlPlane.binariesDir() + " ...");
-            return execute(args, () -> new ControlPlaneDemoApi(KubeControlPlane.start(), true));
+            return execute(args, () -> new ControlPlaneDemoApi(KubeControlPlane.start(), true), null);
         }
-        return execute(args, MockDemoApi::new);
+        return execute(args, MockDemoApi::new, null);
     }
 
-    /** The demo on a control plane that is already running (the caller stops it). */
-    public static int execute(String[] args, KubeControlPlane kube) throws Exception {
-        return execute(args, () -> new ControlPlaneDemoApi(kube, false));
+    /**
+     * The demo on a control plane that is already running (the caller stops it), in namespace instead of the
+     * migration file's, so it leaves other tests' namespaces alone.
+     */
+    public static int execute(String[] args, KubeControlPlane kube, String namespace) throws Exception {
+        return execute(args, () -> new ControlPlaneDemoApi(kube, false), namespace);
     }
 
-    private static int execute(String[] args, Supplier<DemoApi> api) throws Exception {
+    private static int execute(String[] args, Supplier<DemoApi> api, String namespace) throws Exception {
         Path migrationFile = Path.of(args.length > 0 && !args[0].isBlank() ? args[0] : "examples/quickstart.yaml");
         String databaseUrl = System.getProperty("phasegate.databaseUrl", "");
         int code;
@@ -92,7 +95,7 @@ public final class Demo {
                 }
             }
             try (DemoApi kube = api.get()) {
-                code = run(migrationFile, target, kube);
+                code = run(migrationFile, target, kube, namespace);
             }
         } finally {
             if (throwaway != null) {
@@ -102,12 +105,12 @@ public final class Demo {
         return code;
     }
 
-    private static int run(Path migrationFile, Target target, DemoApi kube) throws Exception {
+    private static int run(Path migrationFile, Target target, DemoApi kube, String namespace) throws Exception {
         kube.announce();
         KubeFixtures fx = new KubeFixtures(kube.client());
         SchemaMigration m = kube.client().getKubernetesSerialization()
                 .unmarshal(Files.readString(migrationFile), SchemaMigration.class);
-        String ns = Objects.requireNonNullElse(m.getMetadata().getNamespace(), "default");
+        String ns = namespace != null ? namespace : Objects.requireNonNullElse(m.getMetadata().getNamespace(), "default");
         String name = m.getMetadata().getName();
         kube.prepare(ns);
         fx.secret(ns, m.getSpec().database.secretRef.name, target.url(), target.user(), target.password());

@@ -260,7 +260,7 @@ public final class KubeControlPlane implements AutoCloseable {
     }
 
     public String apiServerUrl() {
-        return isLocal() ? "https://" + HOST + ":" + apiServerPort : attachedConfig.getMasterUrl();
+        return isLocal() ? "https://" + HOST + ":" + apiServerPort : attachedConfig.getMasterUrl().replaceAll("/+$", "");
     }
 
     public Path auditLog() {
