@@ -18,12 +18,12 @@ test: ## all tests: unit (*Test) and integration (*IT, real PostgreSQL + Fabric8
 unit: ## fast unit tests only
 	$(MVN_TEST) test
 
-demo: ## throwaway PostgreSQL + in-process API server + operator; MIGRATION=file.yaml DATABASE_URL=jdbc:... to rehearse your own
+demo: ## throwaway PostgreSQL + in-process mock API server + operator; MIGRATION=file.yaml DATABASE_URL=jdbc:... to rehearse your own
 	$(MVN) test-compile -Dquarkus.build.skip=true
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.phasegate.demo.Demo \
 	  -Dexec.args="$(MIGRATION)" -Dphasegate.databaseUrl="$(DATABASE_URL)"
 
-demo-cluster: ## the demo on the real local control plane (needs make kube-binaries); HOLD=300 keeps it up 300 s after
+demo-cluster: ## the demo on the real local control plane (needs make kube-binaries); HOLD=300 keeps it up 300 s after the end
 	$(MVN) test-compile -Dquarkus.build.skip=true
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.phasegate.demo.Demo \
 	  -Dexec.args="$(MIGRATION)" -Dphasegate.databaseUrl="$(DATABASE_URL)" -Dphasegate.demo.cluster=true \
