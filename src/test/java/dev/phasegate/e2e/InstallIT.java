@@ -174,6 +174,18 @@ class InstallIT {
                           database: {secretRef: {name: db}}
                           %s, verify: {override: "  "}}
                         """.formatted(backfill), List.of("spec.backfill.verify.override", "needs a reason")),
+                Arguments.of("verify-blank-skip", """
+                          database: {secretRef: {name: db}}
+                          %s, verify: {skip: ""}}
+                        """.formatted(backfill), List.of("spec.backfill.verify.skip", "needs a reason")),
+                Arguments.of("blank-set", """
+                          database: {secretRef: {name: db}}
+                          backfill: {table: t, keyColumn: id, set: "", where: "b IS NULL"}
+                        """, List.of("spec.backfill.set", "is empty: give the assignments")),
+                Arguments.of("target-batch-zero", """
+                          database: {secretRef: {name: db}}
+                          %s, targetBatchDuration: 0s}
+                        """.formatted(backfill), List.of("spec.backfill.targetBatchDuration", "must be more than 0")),
                 Arguments.of("min-above-max", """
                           database: {secretRef: {name: db}}
                           %s, minBatchSize: 10, maxBatchSize: 5}
