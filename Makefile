@@ -4,8 +4,9 @@ MVN ?= mvn -B -q
 MVN_TEST ?= mvn -B -ntp
 MIGRATION ?= examples/quickstart.yaml
 DATABASE_URL ?=
+HOLD ?= 0
 
-.PHONY: help test unit demo crds build bench clean kube-binaries
+.PHONY: help test unit demo demo-cluster crds build bench clean kube-binaries
 BENCHES ?= ProbeLatencyBench BackfillBench IncidentReplayBench SyncTriggerBench
 
 help: ## list targets
@@ -17,10 +18,16 @@ test: ## all tests: unit (*Test) and integration (*IT, real PostgreSQL + Fabric8
 unit: ## fast unit tests only
 	$(MVN_TEST) test
 
-demo: ## throwaway PostgreSQL + in-process API server + operator; MIGRATION=file.yaml DATABASE_URL=jdbc:... to rehearse your own
+demo: ## throwaway PostgreSQL + in-process mock API server + operator; MIGRATION=file.yaml DATABASE_URL=jdbc:... to rehearse your own
 	$(MVN) test-compile -Dquarkus.build.skip=true
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.phasegate.demo.Demo \
 	  -Dexec.args="$(MIGRATION)" -Dphasegate.databaseUrl="$(DATABASE_URL)"
+
+demo-cluster: ## the demo on the real local control plane (needs make kube-binaries); HOLD=300 keeps it up 300 s after the end
+	$(MVN) test-compile -Dquarkus.build.skip=true
+	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.phasegate.demo.Demo \
+	  -Dexec.args="$(MIGRATION)" -Dphasegate.databaseUrl="$(DATABASE_URL)" -Dphasegate.demo.cluster=true \
+	  -Dphasegate.demo.holdSeconds="$(HOLD)"
 
 bench: ## benchmarks on a local throwaway PostgreSQL (minutes; results in docs/benchmarks.md)
 	$(MVN) test-compile -Dquarkus.build.skip=true

@@ -2,10 +2,20 @@ package dev.phasegate.api;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Desired migration: the SQL and rollout of each phase, and the rules that gate them. */
+@ValidationRule(value = "has(self.compatibleSchema) || has(self.application) || has(self.backfill) || has(self.cleanup)",
+        message = "nothing to do: set at least one of spec.compatibleSchema, spec.application, spec.backfill,"
+                + " spec.cleanup")
+@ValidationRule(value = "!has(self.backfill) || !has(self.backfill.sync) || self.backfill.sync != 'Trigger'"
+        + " || has(self.compatibleSchema)",
+        fieldPath = ".backfill.sync",
+        message = "Trigger is created at the end of spec.compatibleSchema, which is not set: add"
+                + " spec.compatibleSchema or remove sync")
 public class SchemaMigrationSpec {
     @Required
     public DatabaseSpec database;
@@ -24,6 +34,7 @@ public class SchemaMigrationSpec {
 
     public WaitsSpec waits = new WaitsSpec();
 
+    @Size(max = CelRules.MAX_ITEMS)
     @JsonPropertyDescription("Phases start only inside one of these windows; none means any time.")
     public List<WindowSpec> windows = new ArrayList<>();
 

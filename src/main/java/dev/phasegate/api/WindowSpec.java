@@ -3,13 +3,20 @@ package dev.phasegate.api;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.ArrayList;
 import java.util.List;
 
 /** A weekly maintenance window; phases start only inside one. */
 public class WindowSpec {
+    @Size(max = 7)
+    @ValidationRule(value = "self.all(d, d.lowerAscii() in ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun', 'monday',"
+            + " 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'])",
+            message = "use Mon, Tue, Wed, Thu, Fri, Sat, Sun or full names such as Monday")
     @JsonPropertyDescription("Days the window starts on (Mon..Sun); empty means every day.")
-    public List<String> days = new ArrayList<>();
+    // Each at most 9 characters (wednesday) and at most 7 of them, so the API server can bound the rule's cost.
+    public List<@Size(max = 9) String> days = new ArrayList<>();
 
     @Required
     @Pattern("^([01][0-9]|2[0-3]):[0-5][0-9]$")

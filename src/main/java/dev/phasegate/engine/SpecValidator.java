@@ -13,8 +13,9 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * Checks a spec for what the API server would reject and more (the operator cannot rely on CRD validation: it may be
- * off, and the test API server has none). Each problem names the field and what is accepted.
+ * Checks a spec for what the API server would reject and more. The CRD's schema and CEL rules refuse most of it
+ * first, but the operator cannot rely on them: objects stored before a rule existed, a CRD from an older release,
+ * and the mock API server of the fast tests skip them. Each problem names the field and what is accepted.
  */
 public final class SpecValidator {
     /** Kubernetes object names (DNS-1123 subdomain). */

@@ -1,13 +1,11 @@
 package dev.phasegate.demo;
 
 import dev.phasegate.api.MigrationPhase;
-import dev.phasegate.api.Reason;
 import dev.phasegate.api.SchemaMigration;
 import dev.phasegate.api.SchemaMigrationStatus;
+import dev.phasegate.testing.KubeControlPlane;
 import dev.phasegate.testing.KubeFixtures;
-import dev.phasegate.testing.OperatorHarness;
 import dev.phasegate.testing.PostgresCluster;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,18 +15,22 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.LocalTime;
-import java.time.temporal.ChronoUnit;
+import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * `make demo`: a throwaway PostgreSQL (or DATABASE_URL), the Fabric8 mock API server in-process and the operator;
  * applies a migration, plays the Deployment's rollout, prints every transition, and exits non-zero on Failed.
- * Test scope only: neither the emulator nor the demo ships in the operator.
+ * `make demo-cluster` (-Dphasegate.demo.cluster=true) runs the same on the real local control plane and ends with
+ * the real kubectl get and describe. Test scope only: neither the emulator nor the demo ships in the operator.
  */
 public final class Demo {
     private static final Duration LIMIT = Duration.ofMinutes(10);
+    /** Seconds always shown: LocalTime.toString() drops them on a full minute and shifts the columns. */
+    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
 
     public static void main(String[] args) {
         quietLogs();
@@ -46,8 +48,27 @@ public final class Demo {
         }
     }
 
-    /** Runs the demo and returns its exit code: 0 when the migration ends Succeeded or RolledBack, else non-zero. */
+    /**
+     * Runs the demo on the mock API server, or with -Dphasegate.demo.cluster=true on a real control plane started
+     * for it, and returns its exit code: 0 when the migration ends Succeeded or RolledBack, else non-zero.
+     */
     public static int execute(String[] args) throws Exception {
+        if (Boolean.getBoolean("phasegate.demo.cluster")) {
+            say("starting a real Kubernetes control plane from " + KubeControlPlane.binariesDir() + " ...");
+            return execute(args, () -> new ControlPlaneDemoApi(KubeControlPlane.start(), true), null);
+        }
+        return execute(args, MockDemoApi::new, null);
+    }
+
+    /**
+     * The demo on a control plane that is already running (the caller stops it), in namespace instead of the
+     * migration file's, so it leaves other tests' namespaces alone.
+     */
+    public static int execute(String[] args, KubeControlPlane kube, String namespace) throws Exception {
+        return execute(args, () -> new ControlPlaneDemoApi(kube, false), namespace);
+    }
+
+    private static int execute(String[] args, Supplier<DemoApi> api, String namespace) throws Exception {
         Path migrationFile = Path.of(args.length > 0 && !args[0].isBlank() ? args[0] : "examples/quickstart.yaml");
         String databaseUrl = System.getProperty("phasegate.databaseUrl", "");
         int code;
@@ -73,7 +94,9 @@ public final class Demo {
                     c.isValid(5);
                 }
             }
-            code = run(migrationFile, target);
+            try (DemoApi kube = api.get()) {
+                code = run(migrationFile, target, kube, namespace);
+            }
         } finally {
             if (throwaway != null) {
                 throwaway.close();
@@ -82,31 +105,31 @@ public final class Demo {
         return code;
     }
 
-    private static int run(Path migrationFile, Target target) throws Exception {
-        try (OperatorHarness kube = new OperatorHarness()) {
-            say("in-process Kubernetes API (Fabric8 mock server, CRUD mode) at " + kube.url());
-            kube.start();
-            KubeFixtures fx = new KubeFixtures(kube.client());
-            SchemaMigration m = kube.client().getKubernetesSerialization()
-                    .unmarshal(Files.readString(migrationFile), SchemaMigration.class);
-            String ns = Objects.requireNonNullElse(m.getMetadata().getNamespace(), "default");
-            String name = m.getMetadata().getName();
-            fx.secret(ns, m.getSpec().database.secretRef.name, target.url(), target.user(), target.password());
-            say("created Secret " + ns + "/" + m.getSpec().database.secretRef.name + " from the database URL");
-            Rollout rollout = null;
-            if (m.getSpec().application != null) {
-                var app = m.getSpec().application;
-                String container = app.container == null ? "app" : app.container;
-                String oldImage = app.image.replaceAll(":[^:/]+$", "") + ":previous";
-                fx.deployment(ns, app.deployment, container, oldImage, 3);
-                say("created Deployment " + ns + "/" + app.deployment + " running " + oldImage + " (3 replicas)");
-                rollout = new Rollout(fx, kube, ns, app.deployment, container, app.image);
-            }
-            fx.migration(ns, Files.readString(migrationFile));
-            say("applied " + migrationFile + " (SchemaMigration " + ns + "/" + name + ")");
-            System.out.printf("%n%-8s  %-16s  %-8s  %-24s  %s%n", "TIME", "PHASE", "STATE", "REASON", "MESSAGE");
-            return watch(fx, ns, name, rollout);
+    private static int run(Path migrationFile, Target target, DemoApi kube, String namespace) throws Exception {
+        kube.announce();
+        KubeFixtures fx = new KubeFixtures(kube.client());
+        SchemaMigration m = kube.client().getKubernetesSerialization()
+                .unmarshal(Files.readString(migrationFile), SchemaMigration.class);
+        String ns = namespace != null ? namespace : Objects.requireNonNullElse(m.getMetadata().getNamespace(), "default");
+        String name = m.getMetadata().getName();
+        kube.prepare(ns);
+        fx.secret(ns, m.getSpec().database.secretRef.name, target.url(), target.user(), target.password());
+        say("created Secret " + ns + "/" + m.getSpec().database.secretRef.name + " from the database URL");
+        Rollout rollout = null;
+        if (m.getSpec().application != null) {
+            var app = m.getSpec().application;
+            String container = app.container == null ? "app" : app.container;
+            String oldImage = app.image.replaceAll(":[^:/]+$", "") + ":previous";
+            kube.createDeployment(ns, app.deployment, container, oldImage, 3);
+            say("created Deployment " + ns + "/" + app.deployment + " running " + oldImage + " (3 replicas)");
+            rollout = s -> kube.playRollout(ns, app.deployment, container, app.image, s);
         }
+        fx.migration(ns, Files.readString(migrationFile));
+        say("applied " + migrationFile + " (SchemaMigration " + ns + "/" + name + ")");
+        System.out.printf("%n%-8s  %-16s  %-8s  %-24s  %s%n", "TIME", "PHASE", "STATE", "REASON", "MESSAGE");
+        int code = watch(fx, ns, name, rollout);
+        kube.showResult(ns, name);
+        return code;
     }
 
     private static int watch(KubeFixtures fx, String ns, String name, Rollout rollout) throws InterruptedException {
@@ -119,7 +142,7 @@ public final class Demo {
                 String line = String.format("%-16s  %-8s  %-24s  %s", s.phase, s.state, s.reason,
                         s.message == null ? "" : s.message);
                 if (!line.equals(last)) {
-                    System.out.println(LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + "  " + line);
+                    System.out.println(LocalTime.now().format(CLOCK) + "  " + line);
                     last = line;
                 }
                 if (rollout != null) {
@@ -162,52 +185,13 @@ public final class Demo {
         root.addHandler(h);
     }
 
-    private static void say(String s) {
+    static void say(String s) {
         System.out.println("demo: " + s);
     }
 
-    /** Plays the Deployment controller: GitOps sets the image, then the rollout proceeds in two steps. */
-    private static final class Rollout {
-        private final KubeFixtures fx;
-        private final OperatorHarness kube;
-        private final String ns;
-        private final String deployment;
-        private final String container;
-        private final String image;
-        private int step;
-        private long nextAt;
-
-        Rollout(KubeFixtures fx, OperatorHarness kube, String ns, String deployment, String container, String image) {
-            this.fx = fx;
-            this.kube = kube;
-            this.ns = ns;
-            this.deployment = deployment;
-            this.container = container;
-            this.image = image;
-        }
-
-        void play(SchemaMigrationStatus s) {
-            if (s.phase != MigrationPhase.CodeDeploy || System.nanoTime() < nextAt) {
-                return;
-            }
-            Deployment d = kube.client().apps().deployments().inNamespace(ns).withName(deployment).get();
-            String current = d.getSpec().getTemplate().getSpec().getContainers().stream()
-                    .filter(c -> c.getName().equals(container)).findFirst().map(c -> c.getImage()).orElse("");
-            if (step == 0 && s.reason == Reason.WaitingForRollout) {
-                say("(GitOps) syncing image " + image + " into Deployment " + deployment);
-                fx.setImage(ns, deployment, container, image);
-                step = 1;
-            } else if (step <= 1 && image.equals(current)) {
-                say("(controller) 1 of 3 pods updated");
-                fx.partialRollout(ns, deployment, 1);
-                step = 2;
-            } else if (step == 2) {
-                say("(controller) all 3 pods updated and available; old ReplicaSet scaled to 0");
-                fx.completeRollout(ns, deployment);
-                step = 3;
-            }
-            nextAt = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-        }
+    /** What happens outside the operator during CodeDeploy, played on every poll. */
+    private interface Rollout {
+        void play(SchemaMigrationStatus s);
     }
 
     /** A JDBC URL with user and password in its query, split so credentials go into a Secret, not the URL. */

@@ -3,9 +3,15 @@ package dev.phasegate.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.phasegate.api.SchemaMigration;
+import dev.phasegate.kube.MigrationValidator;
 import dev.phasegate.testing.KubeControlPlane;
 import dev.phasegate.testing.KubeControlPlane.KubectlResult;
 import dev.phasegate.testing.WithKubeControlPlane;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
@@ -22,6 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 @WithKubeControlPlane
 class InstallIT {
 
+    private static final KubernetesSerialization YAML = new KubernetesSerialization();
     private static final String OPERATOR_SA = "system:serviceaccount:phasegate-system:phasegate";
     private static KubectlResult crdApply;
     private static KubectlResult operatorApply;
@@ -136,7 +143,161 @@ class InstallIT {
                 Arguments.of("unknown-field", """
                           database: {secretRef: {name: db}}
                           compatibleSchema: {sql: "SELECT 1", rollbakSql: "SELECT 2"}
-                        """, List.of("unknown field", "spec.compatibleSchema.rollbakSql")));
+                        """, List.of("unknown field", "spec.compatibleSchema.rollbakSql")),
+                Arguments.of("fraction-zero", """
+                          database: {secretRef: {name: db}}
+                          health: {maxConnectionUsage: 0}
+                        """, List.of("spec.health.maxConnectionUsage", "should be greater than 0")));
+    }
+
+    /**
+     * What the CRD's CEL rules ({@code x-kubernetes-validations}) refuse: each case breaks one rule of an otherwise
+     * valid spec, and the operator's own validator (the second line, for objects stored before a rule existed)
+     * refuses it too.
+     */
+    static Stream<Arguments> celRefusals() {
+        String backfill = "backfill: {table: t, keyColumn: id, set: \"b = a\", where: \"b IS NULL\"";
+        return Stream.of(
+                Arguments.of("nothing-to-do", """
+                          database: {secretRef: {name: db}}
+                          paused: true
+                        """, List.of("spec: Invalid value", "nothing to do", "spec.compatibleSchema")),
+                Arguments.of("verify-both", """
+                          database: {secretRef: {name: db}}
+                          %s, verify: {skip: "new column differs", override: "checked by hand"}}
+                        """.formatted(backfill), List.of("spec.backfill.verify", "mutually exclusive")),
+                Arguments.of("verify-empty", """
+                          database: {secretRef: {name: db}}
+                          %s, verify: {}}
+                        """.formatted(backfill), List.of("spec.backfill.verify", "set skip or override")),
+                Arguments.of("verify-blank-reason", """
+                          database: {secretRef: {name: db}}
+                          %s, verify: {override: "  "}}
+                        """.formatted(backfill), List.of("spec.backfill.verify.override", "needs a reason")),
+                Arguments.of("verify-blank-skip", """
+                          database: {secretRef: {name: db}}
+                          %s, verify: {skip: ""}}
+                        """.formatted(backfill), List.of("spec.backfill.verify.skip", "needs a reason")),
+                Arguments.of("blank-set", """
+                          database: {secretRef: {name: db}}
+                          backfill: {table: t, keyColumn: id, set: "", where: "b IS NULL"}
+                        """, List.of("spec.backfill.set", "is empty: give the assignments")),
+                Arguments.of("target-batch-zero", """
+                          database: {secretRef: {name: db}}
+                          %s, targetBatchDuration: 0s}
+                        """.formatted(backfill), List.of("spec.backfill.targetBatchDuration", "must be more than 0")),
+                Arguments.of("min-above-max", """
+                          database: {secretRef: {name: db}}
+                          %s, minBatchSize: 10, maxBatchSize: 5}
+                        """.formatted(backfill), List.of("spec.backfill.minBatchSize", "must not exceed maxBatchSize")),
+                Arguments.of("min-above-default-max", """
+                          database: {secretRef: {name: db}}
+                          %s, minBatchSize: 200000}
+                        """.formatted(backfill), List.of("spec.backfill.minBatchSize", "must not exceed maxBatchSize")),
+                Arguments.of("lock-not-shorter", """
+                          database: {secretRef: {name: db}}
+                          cleanup: {sql: "SELECT 1"}
+                          locks: {lockTimeout: 2m, statementTimeout: 1m30s}
+                        """, List.of("spec.locks.lockTimeout", "shorter than statementTimeout")),
+                Arguments.of("lock-not-shorter-than-default", """
+                          database: {secretRef: {name: db}}
+                          cleanup: {sql: "SELECT 1"}
+                          locks: {lockTimeout: 45m}
+                        """, List.of("spec.locks.lockTimeout", "shorter than statementTimeout")),
+                Arguments.of("duration-zero", """
+                          database: {secretRef: {name: db}}
+                          cleanup: {sql: "SELECT 1"}
+                          locks: {maxBlockedWait: 0ms}
+                        """, List.of("spec.locks.maxBlockedWait", "must be more than 0")),
+                Arguments.of("health-duration-zero", """
+                          database: {secretRef: {name: db}}
+                          cleanup: {sql: "SELECT 1"}
+                          health: {maxTransactionAge: "0"}
+                        """, List.of("spec.health.maxTransactionAge", "must be more than 0")),
+                Arguments.of("table-name", """
+                          database: {secretRef: {name: db}}
+                          backfill: {table: "orders; DROP TABLE x", keyColumn: id, set: "b = a", where: "b IS NULL"}
+                        """, List.of("spec.backfill.table", "must be a table name")),
+                Arguments.of("key-column", """
+                          database: {secretRef: {name: db}}
+                          backfill: {table: shop.orders, keyColumn: "id desc", set: "b = a", where: "b IS NULL"}
+                        """, List.of("spec.backfill.keyColumn", "must be a column name")),
+                Arguments.of("blank-guard", """
+                          database: {secretRef: {name: db}}
+                          backfill: {table: t, keyColumn: id, set: "b = a", where: " "}
+                        """, List.of("spec.backfill.where", "is empty")),
+                Arguments.of("blank-sql", """
+                          database: {secretRef: {name: db}}
+                          compatibleSchema: {sql: "  "}
+                        """, List.of("spec.compatibleSchema.sql", "is empty", "remove the phase")),
+                Arguments.of("deployment-name", """
+                          database: {secretRef: {name: db}}
+                          application: {deployment: Orders_API, image: "web:2"}
+                        """, List.of("spec.application.deployment", "Kubernetes object name")),
+                Arguments.of("blank-image", """
+                          database: {secretRef: {name: db}}
+                          application: {deployment: web, image: ""}
+                        """, List.of("spec.application.image", "is empty")),
+                Arguments.of("secret-name", """
+                          database: {secretRef: {name: Orders-DB}}
+                          cleanup: {sql: "SELECT 1"}
+                        """, List.of("spec.database.secretRef.name", "Kubernetes object name")),
+                Arguments.of("window-day", """
+                          database: {secretRef: {name: db}}
+                          cleanup: {sql: "SELECT 1"}
+                          windows: [{start: "01:00", end: "05:00", days: [Sat, Funday]}]
+                        """, List.of("spec.windows[0].days", "use Mon, Tue")),
+                Arguments.of("sync-without-expand", """
+                          database: {secretRef: {name: db}}
+                          %s, sync: Trigger}
+                        """.formatted(backfill), List.of("spec.backfill.sync", "spec.compatibleSchema")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("celRefusals")
+    void celRulesRefuseWhatTheOperatorWouldCallInvalidSpec(String name, String spec, List<String> expected,
+            KubeControlPlane kube) {
+        theApiServerRefusesAnInvalidMigrationNamingTheField(name, spec, expected, kube);
+        assertThat(MigrationValidator.validate(parse(name, spec).getSpec()))
+                .as("the operator refuses it too, for objects stored before the rule existed").isNotEmpty();
+    }
+
+    /** Edges CEL lets through on purpose; the operator refuses them with InvalidSpec. */
+    @Test
+    void whatCelCannotCompareIsLeftToTheOperator(KubeControlPlane kube) {
+        // Days are beyond CEL's duration(): the API server stores it, the operator's validator refuses it.
+        String spec = """
+                  database: {secretRef: {name: db}}
+                  cleanup: {sql: "SELECT 1"}
+                  locks: {lockTimeout: 1d, statementTimeout: 1h}
+                """;
+        KubectlResult r = apply(kube, "days-timeout", spec);
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        kube.kubectl("delete", "smig", "days-timeout", "-n", "default").orThrow();
+        assertThat(MigrationValidator.validate(parse("days-timeout", spec).getSpec()))
+                .anySatisfy(p -> assertThat(p).contains("spec.locks.lockTimeout", "shorter than statementTimeout"));
+    }
+
+    /** Every SchemaMigration in examples/ passes the API server's schema and CEL rules (a server-side dry run). */
+    @Test
+    void theExamplesAreAccepted(KubeControlPlane kube) throws IOException {
+        List<Path> examples;
+        try (Stream<Path> files = Files.list(Path.of("examples"))) {
+            examples = files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+        }
+        assertThat(examples).isNotEmpty();
+        for (Path example : examples) {
+            SchemaMigration m = YAML.unmarshal(Files.readString(example), SchemaMigration.class);
+            String ns = m.getMetadata().getNamespace();
+            if (ns != null) {
+                kube.kubectlWithInput("apiVersion: v1\nkind: Namespace\nmetadata: {name: " + ns + "}\n",
+                        "apply", "-f", "-").orThrow();
+            }
+            KubectlResult r = kube.kubectl("apply", "--dry-run=server", "-f", example.toString());
+            assertThat(r.exitCode()).as(r.toString()).isZero();
+            // configured/unchanged: an existing cluster (PHASEGATE_TEST_KUBECONFIG) may already hold the example.
+            assertThat(r.stdout()).containsPattern("(created|configured|unchanged) \\(server dry run\\)");
+        }
     }
 
     @ParameterizedTest(name = "{0}")
@@ -151,13 +312,21 @@ class InstallIT {
     }
 
     private static KubectlResult apply(KubeControlPlane kube, String name, String spec) {
-        return kube.kubectlWithInput("""
+        return kube.kubectlWithInput(manifest(name, spec), "apply", "-f", "-");
+    }
+
+    private static SchemaMigration parse(String name, String spec) {
+        return YAML.unmarshal(manifest(name, spec), SchemaMigration.class);
+    }
+
+    private static String manifest(String name, String spec) {
+        return """
                 apiVersion: phasegate.dev/v1alpha1
                 kind: SchemaMigration
                 metadata:
                   name: %s
                   namespace: default
                 spec:
-                %s""".formatted(name, spec), "apply", "-f", "-");
+                %s""".formatted(name, spec);
     }
 }

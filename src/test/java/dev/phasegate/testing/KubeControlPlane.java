@@ -42,7 +42,8 @@ import java.util.stream.Stream;
 
 /**
  * A real Kubernetes control plane (etcd, kube-apiserver with RBAC, admission and an audit log, and
- * kube-controller-manager) run from the binaries {@code .ci/kube-binaries.sh} builds, in a temp dir on free ports.
+ * kube-controller-manager) run from the binaries {@code .ci/kube-binaries.sh} builds, in a temp dir on free ports;
+ * or, through {@link #attach}, an existing cluster named by a kubeconfig (nothing started, nothing stopped).
  */
 public final class KubeControlPlane implements AutoCloseable {
     private static final String HOST = "127.0.0.1";
@@ -66,6 +67,9 @@ public final class KubeControlPlane implements AutoCloseable {
 
     private final Path binDir;
     private final Path baseDir;
+    /** The kubeconfig of an existing cluster this attached to; null for the local control plane. */
+    private final Path attachedKubeconfig;
+    private Config attachedConfig;
     private final List<NamedProcess> processes = new CopyOnWriteArrayList<>();
     private final List<KubernetesClient> clients = new CopyOnWriteArrayList<>();
     private Process watchdog;
@@ -103,9 +107,75 @@ public final class KubeControlPlane implements AutoCloseable {
         }
     }
 
-    private KubeControlPlane(Path binDir, Path baseDir) {
+    private KubeControlPlane(Path binDir, Path baseDir, Path attachedKubeconfig) {
         this.binDir = binDir;
         this.baseDir = baseDir;
+        this.attachedKubeconfig = attachedKubeconfig;
+    }
+
+    /**
+     * The kubeconfig of an existing cluster the tests should use instead of starting the local control plane:
+     * {@code PHASEGATE_TEST_KUBECONFIG} (or {@code -Dphasegate.test.kubeconfig}) names it; the value
+     * {@code KUBECONFIG} opts in to the kubeconfig kubectl itself would use ({@code $KUBECONFIG}, else
+     * {@code ~/.kube/config}). Empty when neither is set: KUBECONFIG alone never redirects the tests.
+     */
+    public static java.util.Optional<Path> existingClusterKubeconfig() {
+        String chosen = System.getProperty("phasegate.test.kubeconfig", System.getenv("PHASEGATE_TEST_KUBECONFIG"));
+        if (chosen == null || chosen.isBlank()) {
+            return java.util.Optional.empty();
+        }
+        if (!chosen.equals("KUBECONFIG")) {
+            return java.util.Optional.of(Path.of(chosen));
+        }
+        String env = System.getenv("KUBECONFIG");
+        // kubectl merges a list of files; the tests take the first, which holds the current context by convention.
+        return java.util.Optional.of(env != null && !env.isBlank() ? Path.of(env.split(File.pathSeparator)[0])
+                : Path.of(System.getProperty("user.home"), ".kube", "config"));
+    }
+
+    /**
+     * Uses the existing cluster of kubeconfig (its current context, which must be allowed to do anything: the tests
+     * install a CRD and RBAC). kubectl is {@code PHASEGATE_KUBECTL}, else the one {@link #binariesDir()} holds,
+     * else {@code kubectl} from PATH. close() only closes clients: the cluster and its objects stay.
+     */
+    public static KubeControlPlane attach(Path kubeconfig) {
+        if (!Files.isReadable(kubeconfig)) {
+            throw new IllegalStateException("No readable kubeconfig at " + kubeconfig);
+        }
+        Path base;
+        try {
+            base = Files.createTempDirectory(Paths.get(System.getProperty("phasegate.kube.tmpdir", "/tmp")),
+                    "phasegate-attached-");
+            KubeControlPlane plane = new KubeControlPlane(kubectlDir(), base, kubeconfig.toAbsolutePath());
+            plane.attachedConfig = Config.fromKubeconfig(Files.readString(kubeconfig));
+            plane.admin = new KubernetesClientBuilder().withConfig(plane.attachedConfig).build();
+            return plane;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not attach to the cluster of " + kubeconfig, e);
+        }
+    }
+
+    private static Path kubectlDir() {
+        String explicit = System.getenv("PHASEGATE_KUBECTL");
+        if (explicit != null && !explicit.isBlank()) {
+            return Path.of(explicit).toAbsolutePath().getParent();
+        }
+        try {
+            return binariesDir();
+        } catch (IllegalStateException notBuilt) {
+            for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+                if (Files.isExecutable(Path.of(dir, "kubectl"))) {
+                    return Path.of(dir);
+                }
+            }
+            throw new IllegalStateException("No kubectl: set PHASEGATE_KUBECTL, put kubectl on PATH, or run"
+                    + " make kube-binaries", notBuilt);
+        }
+    }
+
+    /** True for the control plane this harness started (audit log, processes); false for an attached cluster. */
+    public boolean isLocal() {
+        return attachedKubeconfig == null;
     }
 
     /** Starts a control plane from {@link #binariesDir()}; close() stops it and removes its files. */
@@ -121,7 +191,7 @@ public final class KubeControlPlane implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("Could not create a temp dir for the control plane", e);
         }
-        KubeControlPlane plane = new KubeControlPlane(binDir, base);
+        KubeControlPlane plane = new KubeControlPlane(binDir, base, null);
         LIVE.add(plane);
         try {
             plane.startAll();
@@ -181,7 +251,7 @@ public final class KubeControlPlane implements AutoCloseable {
 
     /** A kubeconfig with the admin identity (group system:masters), for kubectl and for people poking around. */
     public Path kubeconfig() {
-        return baseDir.resolve("admin.kubeconfig");
+        return isLocal() ? baseDir.resolve("admin.kubeconfig") : attachedKubeconfig;
     }
 
     /** The client of the admin identity; closed with the control plane. */
@@ -190,7 +260,7 @@ public final class KubeControlPlane implements AutoCloseable {
     }
 
     public String apiServerUrl() {
-        return "https://" + HOST + ":" + apiServerPort;
+        return isLocal() ? "https://" + HOST + ":" + apiServerPort : attachedConfig.getMasterUrl().replaceAll("/+$", "");
     }
 
     public Path auditLog() {
@@ -201,10 +271,17 @@ public final class KubeControlPlane implements AutoCloseable {
         return binDir;
     }
 
+    /** The kubectl that {@link #kubectl} runs. */
+    public Path kubectlBinary() {
+        String explicit = System.getenv("PHASEGATE_KUBECTL");
+        return !isLocal() && explicit != null && !explicit.isBlank() ? Path.of(explicit) : binDir.resolve("kubectl");
+    }
+
     /** A client that authenticates as admin and impersonates user in groups, so RBAC judges it as that user. */
     public KubernetesClient impersonating(String user, String... groups) {
-        Config config = new ConfigBuilder(baseConfig()).withOauthToken(readAdminToken())
-                .withImpersonateUsername(user).withImpersonateGroups(groups).build();
+        Config admin = isLocal() ? new ConfigBuilder(baseConfig()).withOauthToken(readAdminToken()).build()
+                : attachedConfig;
+        Config config = new ConfigBuilder(admin).withImpersonateUsername(user).withImpersonateGroups(groups).build();
         return track(new KubernetesClientBuilder().withConfig(config).build());
     }
 
@@ -244,7 +321,7 @@ public final class KubeControlPlane implements AutoCloseable {
     /** Runs kubectl with stdin from the given text (e.g. {@code kubectl apply -f -}). */
     public KubectlResult kubectlWithInput(String stdin, String... args) {
         List<String> command = new ArrayList<>();
-        command.add(binDir.resolve("kubectl").toString());
+        command.add(kubectlBinary().toString());
         command.add("--kubeconfig=" + kubeconfig());
         command.addAll(List.of(args));
         try {
@@ -313,6 +390,11 @@ public final class KubeControlPlane implements AutoCloseable {
 
     public boolean isRunning() {
         return !closed && processes.stream().allMatch(p -> p.process().isAlive());
+    }
+
+    /** Whether {@link #auditLog()} exists: only on the local control plane (an attached cluster's is not ours). */
+    public boolean hasAuditLog() {
+        return isLocal() && Files.exists(auditLog());
     }
 
     /** The last lines of each component's log, for failure messages. */
@@ -521,7 +603,13 @@ public final class KubeControlPlane implements AutoCloseable {
                 """.formatted(apiServerUrl(), caCertData, user, token, user));
     }
 
+    /** Where the API server is and how to trust it, without any identity. */
     private Config baseConfig() {
+        if (!isLocal()) {
+            return new ConfigBuilder(Config.empty()).withMasterUrl(attachedConfig.getMasterUrl())
+                    .withCaCertData(attachedConfig.getCaCertData()).withCaCertFile(attachedConfig.getCaCertFile())
+                    .withTrustCerts(attachedConfig.isTrustCerts()).withNamespace("default").build();
+        }
         return new ConfigBuilder(Config.empty()).withMasterUrl(apiServerUrl()).withCaCertData(caCertData)
                 .withNamespace("default").build();
     }

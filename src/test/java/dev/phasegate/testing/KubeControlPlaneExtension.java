@@ -11,7 +11,8 @@ import org.junit.jupiter.api.extension.TestInstancePostProcessor;
 
 /**
  * JUnit 5 extension: one {@link KubeControlPlane} shared by every test class of the JVM (starting one costs seconds
- * of two shared cores), injected into fields, constructor and method parameters of that type.
+ * of two shared cores), injected into fields, constructor and method parameters of that type. With
+ * {@code PHASEGATE_TEST_KUBECONFIG} set it is an existing cluster instead ({@link KubeControlPlane#attach}).
  */
 public final class KubeControlPlaneExtension implements BeforeAllCallback, TestInstancePostProcessor, ParameterResolver {
 
@@ -19,7 +20,9 @@ public final class KubeControlPlaneExtension implements BeforeAllCallback, TestI
 
     private static volatile KubeControlPlane shared;
 
-    /** The shared control plane, started on first use; it lives until the test run or the JVM ends. */
+    /**
+     * The shared control plane, started (or attached to) on first use; it lives until the test run or the JVM ends.
+     */
     public static KubeControlPlane shared() {
         KubeControlPlane plane = shared;
         if (plane == null || !plane.isRunning()) {
@@ -30,7 +33,8 @@ public final class KubeControlPlaneExtension implements BeforeAllCallback, TestI
                     if (plane != null) {
                         plane.close();
                     }
-                    plane = KubeControlPlane.start();
+                    plane = KubeControlPlane.existingClusterKubeconfig().map(KubeControlPlane::attach)
+                            .orElseGet(KubeControlPlane::start);
                     shared = plane;
                 }
             }

@@ -21,6 +21,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Proves the real control plane harness: API server, RBAC, Deployment rollouts with the pod stand-in, audit, stop. */
@@ -30,6 +32,12 @@ class KubeControlPlaneIT {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     KubeControlPlane kube;
+
+    @BeforeEach
+    void onlyTheLocalControlPlane() {
+        // These test the harness's own control plane (its version, audit log, processes), not a cluster it attached to.
+        Assumptions.assumeTrue(kube.isLocal(), "PHASEGATE_TEST_KUBECONFIG names an existing cluster");
+    }
 
     @Test
     void apiServerAnswersAtThePinnedVersion() {

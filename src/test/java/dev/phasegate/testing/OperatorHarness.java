@@ -21,14 +21,31 @@ import java.util.HashMap;
  * The operator in-process against the Fabric8 mock API server in CRUD mode. The mock server stores and watches
  * objects but runs no controllers (tests play the Deployment controller), does no schema validation and no
  * server-side apply; the CRD from crds/ is applied so it knows the resource's scope and status subresource.
+ * {@link #onCluster} runs the same operator against a real API server instead.
  */
 public final class OperatorHarness implements AutoCloseable {
     private final KubernetesMockServer server;
     private final KubernetesClient client;
+    private final String[] namespaces;
     private Operator operator;
     private SchemaMigrationReconciler reconciler;
 
+    private OperatorHarness(KubernetesClient client, String... namespaces) {
+        this.server = null;
+        this.client = client;
+        this.namespaces = namespaces;
+    }
+
+    /**
+     * The operator against a real API server through client (e.g. a ServiceAccount's token), watching only the
+     * given namespaces, as deploy/operator.yaml's Role grants no more. close() leaves the client open.
+     */
+    public static OperatorHarness onCluster(KubernetesClient client, String... namespaces) {
+        return new OperatorHarness(client, namespaces);
+    }
+
     public OperatorHarness() {
+        namespaces = new String[0];
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
                 new KubernetesCrudDispatcher(), false);
         server.init();
@@ -54,7 +71,11 @@ public final class OperatorHarness implements AutoCloseable {
                 .withUseSSAToPatchPrimaryResource(false)
                 .withCloseClientOnStop(false)
                 .withReconciliationTerminationTimeout(Duration.ofSeconds(2)));
-        operator.register(reconciler);
+        if (namespaces.length == 0) {
+            operator.register(reconciler);
+        } else {
+            operator.register(reconciler, c -> c.settingNamespaces(namespaces));
+        }
         operator.start();
         return this;
     }
@@ -87,7 +108,9 @@ public final class OperatorHarness implements AutoCloseable {
     @Override
     public void close() {
         stop();
-        client.close();
-        server.destroy();
+        if (server != null) {
+            client.close();
+            server.destroy();
+        }
     }
 }

@@ -1,0 +1,44 @@
+package dev.phasegate.api;
+
+/**
+ * CEL expressions of the CRD's {@code x-kubernetes-validations} rules that several API types share, so the API
+ * server refuses what the operator would only report later as InvalidSpec.
+ */
+final class CelRules {
+    /** Not empty and not only whitespace. */
+    static final String NOT_BLANK = "self.trim() != ''";
+
+    /**
+     * A Kubernetes object name (DNS-1123 subdomain), the same rule the operator applies; the field also carries
+     * {@code @Size(max = K8S_NAME_MAX)}, which bounds the rule's cost for the API server's estimate.
+     */
+    static final String K8S_NAME = "self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')";
+
+    static final int K8S_NAME_MAX = 253;
+
+    /**
+     * The most list items a rule runs over: the API server refuses a CRD whose rules it cannot bound, and an
+     * unbounded list multiplies a rule's cost by millions in its estimate.
+     */
+    static final int MAX_ITEMS = 32;
+
+    static final String K8S_NAME_MESSAGE = "must be a Kubernetes object name: lowercase letters, digits, '-' and"
+            + " '.', starting and ending with a letter or digit";
+
+    /**
+     * More than zero, for a value the duration pattern already accepted: such a value is zero exactly when all its
+     * digits are 0. (A fraction below a nanosecond, e.g. 0.0000001ms, passes here and is refused by the operator.)
+     */
+    static final String POSITIVE_DURATION = "self.matches('[1-9]')";
+
+    static final String POSITIVE_DURATION_MESSAGE = "must be more than 0, e.g. 500ms, 30s or 10m";
+
+    /**
+     * A duration CEL's duration() parses without overflow: no days and at most six digits before each unit. Longer
+     * ones are compared by the operator.
+     */
+    static final String CEL_DURATION = "'^(0|([0-9]{1,6}([.][0-9]{1,9})?(h|m|s|ms))+)$'";
+
+    private CelRules() {
+    }
+}
