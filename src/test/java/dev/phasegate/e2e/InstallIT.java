@@ -69,7 +69,14 @@ class InstallIT {
         // from an informer cache, so a binding just applied takes a moment to count.
         await("the operator's RoleBinding takes effect").atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(canI("list", "schemamigrations.phasegate.dev", "default", kube)).isEqualTo("yes"));
-        assertThat(canI("patch", "schemamigrations.phasegate.dev", "default", kube, "--subresource=status")).isEqualTo("yes");
+        assertThat(canI("update", "schemamigrations.phasegate.dev", "default", kube, "--subresource=status"))
+                .isEqualTo("yes");
+        assertThat(canI("patch", "schemamigrations.phasegate.dev", "default", kube, "--subresource=status"))
+                .as("status is written with a PUT under optimistic locking, never patched").isEqualTo("no");
+        // Leader election: the Lease in the operator's own namespace, and nothing else there.
+        assertThat(canI("patch", "leases.coordination.k8s.io", "phasegate-system", kube)).isEqualTo("yes");
+        assertThat(canI("delete", "leases.coordination.k8s.io", "phasegate-system", kube)).isEqualTo("no");
+        assertThat(canI("get", "secrets", "phasegate-system", kube)).isEqualTo("no");
         // The finalizer: deletion cancels the running statement before the object goes.
         assertThat(canI("patch", "schemamigrations.phasegate.dev", "default", kube)).isEqualTo("yes");
         assertThat(canI("update", "schemamigrations.phasegate.dev", "default", kube)).isEqualTo("no");

@@ -71,7 +71,7 @@ class LeaderFailoverIT {
         sql("CREATE TABLE items (id bigserial PRIMARY KEY, n int NOT NULL DEFAULT 0)");
         sql("INSERT INTO items (n) SELECT g % 7 FROM generate_series(1, " + ROWS + ") g");
         fx.secret(NS, "items-db", db);
-        fx.deployment(NS, "items-api", "api", "registry.example/items-api:1", 1);
+        fx.createDeployment(NS, "items-api", "api", "registry.example/items-api:1", 1);
 
         Path logs = Files.createDirectories(Path.of("target", "operator-replicas"));
         String token = kube.serviceAccountToken(OPERATOR_NS, "phasegate");

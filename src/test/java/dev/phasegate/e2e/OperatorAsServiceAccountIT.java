@@ -232,12 +232,13 @@ class OperatorAsServiceAccountIT {
 
     @Test
     @Order(5)
-    void aStatusWriteFromAStaleReadIsRefusedAndTheMigrationStillCompletes() throws Exception {
+    void aMigrationCompletesWhileAnotherWriterKeepsChangingTheObject() throws Exception {
         sql("CREATE TABLE refunds (id bigserial PRIMARY KEY, total int)");
         fx.secret(NS, "refunds-db", db);
         String name = "refunds-v2";
         // Another writer keeps changing the object (as kubectl annotate or a GitOps controller would), so the
-        // operator's reads are often older than the object: each such status write must be refused, not win.
+        // operator's reads are often older than the object; its writes from those are refused (409, proven
+        // deterministically by kube/StatusWriterIT) and it must still get through.
         java.util.concurrent.atomic.AtomicBoolean bumping = new java.util.concurrent.atomic.AtomicBoolean(true);
         java.util.concurrent.atomic.AtomicInteger bumps = new java.util.concurrent.atomic.AtomicInteger();
         Thread annotator = new Thread(() -> {
@@ -251,7 +252,7 @@ class OperatorAsServiceAccountIT {
                 } catch (RuntimeException notYetOrConflict) {
                     // created a moment later, or our own edit met the operator's write: try again
                 }
-                org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(150)).until(() -> true);
+                org.awaitility.Awaitility.await().pollDelay(Duration.ofMillis(50)).until(() -> true);
             }
         }, "annotator");
         fx.migration(NS, """
@@ -274,10 +275,11 @@ class OperatorAsServiceAccountIT {
         }
         assertThat(bumps.get()).as("the object changed under the operator").isGreaterThan(5);
         assertThat(columns("refunds")).containsOnlyOnce("reason");
-        List<AuditEntry> refused = kube.auditEntries().stream().filter(e -> OPERATOR_USER.equals(e.user())
+        long refused = kube.auditEntries().stream().filter(e -> OPERATOR_USER.equals(e.user())
                 && "schemamigrations".equals(e.resource()) && "status".equals(e.subresource())
-                && name.equals(e.name()) && e.code() == 409).toList();
-        assertThat(refused).as("status writes of a stale read that the API server refused").isNotEmpty();
+                && name.equals(e.name()) && e.code() == 409).count();
+        System.out.printf("%s: %d changes by another writer, %d stale status writes refused%n", name, bumps.get(),
+                refused);
     }
 
     @Test

@@ -37,14 +37,22 @@ public final class KubeFixtures {
 
     /** A Deployment whose rollout of image is complete (as the controller would report it). */
     public Deployment deployment(String ns, String name, String container, String image, int replicas) {
-        Deployment d = client.apps().deployments().inNamespace(ns).resource(new DeploymentBuilder()
+        createDeployment(ns, name, container, image, replicas);
+        return completeRollout(ns, name);
+    }
+
+    /**
+     * Only the Deployment, no status: on the real control plane the Deployment controller writes status (and the pod
+     * stand-in makes the pods Ready); writing it here as well would race the controller.
+     */
+    public Deployment createDeployment(String ns, String name, String container, String image, int replicas) {
+        return client.apps().deployments().inNamespace(ns).resource(new DeploymentBuilder()
                 .withNewMetadata().withName(name).withNamespace(ns).endMetadata()
                 .withNewSpec().withReplicas(replicas)
                 .withNewSelector().withMatchLabels(Map.of("app", name)).endSelector()
                 .withNewTemplate().withNewMetadata().withLabels(Map.of("app", name)).endMetadata()
                 .withNewSpec().addNewContainer().withName(container).withImage(image).endContainer().endSpec()
                 .endTemplate().endSpec().build()).create();
-        return completeRollout(ns, name);
     }
 
     /** Changes the pod template's image, as a GitOps sync would. */
