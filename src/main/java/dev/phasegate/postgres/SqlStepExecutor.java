@@ -27,6 +27,16 @@ import java.util.function.Supplier;
  * with bounded jittered retries, and cleanup of a failed concurrent index build.
  */
 public final class SqlStepExecutor {
+    private final StepTelemetry telemetry;
+
+    public SqlStepExecutor() {
+        this(StepTelemetry.NONE);
+    }
+
+    /** An executor that reports applied and failed statements, lock retries and watchdog cancels to telemetry. */
+    public SqlStepExecutor(StepTelemetry telemetry) {
+        this.telemetry = java.util.Objects.requireNonNull(telemetry, "telemetry");
+    }
 
     /**
      * One phase's SQL (or its rollbackSql) to run for one migration. {@code rollbackSql}, for a forward step, is the
@@ -82,6 +92,7 @@ public final class SqlStepExecutor {
         try {
             lock = RunnerLock.tryAcquire(Sessions.open(step.db(), step.session()));
             if (lock == null) {
+                telemetry.runnerLockBusy(step.migration());
                 String holder;
                 try (Connection c = Sessions.open(step.db(), step.session())) {
                     holder = RunnerLock.holder(c);
@@ -252,8 +263,10 @@ public final class SqlStepExecutor {
                     if (s.kind() == StatementKind.SESSION_SETTING) {
                         restoreBounds(c);
                     }
+                    telemetry.statementApplied(step.migration());
                     return Optional.empty();
                 }
+                telemetry.watchdogCancel(step.migration(), breach.get().reason());
             } catch (SQLException e) {
                 SqlFailure f = SqlFailure.of(e, step.db());
                 if (control.stopRequested() && SqlFailure.QUERY_CANCELED.equals(f.sqlState())) {
@@ -262,16 +275,21 @@ public final class SqlStepExecutor {
                             + "; it was not applied", true));
                 }
                 if (!SqlFailure.LOCK_NOT_AVAILABLE.equals(f.sqlState())) {
+                    telemetry.statementFailed(step.migration(), f.reason());
                     return Optional.of(failed(step, s.index() - 1, f.reason(), where
                             + " (" + abbreviate(s.text()) + "): " + f.message(), f.retryable()));
                 }
             }
             // A lock timeout or a watchdog cancel: the statement did not apply; back off, then try again.
+            if (breach.isEmpty()) {
+                telemetry.lockTimeoutRetry(step.migration());
+            }
             retry++;
             String why = breach.map(LockWatchdog.Breach::message).orElse("lock busy (lock_timeout "
                     + step.locks().lockTimeout().toMillis() + " ms)");
             if (retry > step.locks().retries()) {
                 Reason reason = breach.map(LockWatchdog.Breach::reason).orElse(Reason.LockRetriesExhausted);
+                telemetry.statementFailed(step.migration(), reason);
                 return Optional.of(failed(step, s.index() - 1, reason, where + " (" + abbreviate(s.text())
                         + ") gave up after " + retry + " tries: " + why, true));
             }
