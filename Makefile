@@ -5,7 +5,7 @@ MVN_TEST ?= mvn -B -ntp
 MIGRATION ?= examples/quickstart.yaml
 DATABASE_URL ?=
 
-.PHONY: help test unit demo crds build bench clean kube-binaries
+.PHONY: help test unit demo crds build bench clean kube-binaries promql-check
 BENCHES ?= ProbeLatencyBench BackfillBench IncidentReplayBench SyncTriggerBench
 
 help: ## list targets
@@ -31,6 +31,9 @@ bench: ## benchmarks on a local throwaway PostgreSQL (minutes; results in docs/b
 crds: ## regenerate crds/ from the Java types
 	$(MVN) test -Dtest=CrdDriftTest -Dphasegate.updateCrds=true
 	cp crds/schemamigrations.phasegate.dev-v1.yml helm/phasegate/crds/
+
+promql-check: ## build or reuse the Prometheus rule checker that AlertRulesTest runs on the chart's alert rules
+	bash .ci/promql-check.sh
 
 kube-binaries: ## build (first run: long) or reuse kube-apiserver, kube-controller-manager, kubectl, etcd for the real-cluster tests
 	bash .ci/kube-binaries.sh
