@@ -126,8 +126,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
 
     /** A reconciler whose metrics go to a registry nobody scrapes (tests and the demo that do not look at them). */
     public SchemaMigrationReconciler(KubernetesClient client, Clock clock, Options options) {
-        this(client, clock, options, new MigrationMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
-                clock));
+        this(client, clock, options, MigrationMetrics.unscraped(clock));
     }
 
     @jakarta.inject.Inject

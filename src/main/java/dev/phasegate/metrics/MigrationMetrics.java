@@ -61,6 +61,11 @@ public final class MigrationMetrics implements StepTelemetry {
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
+    /** Metrics that nobody scrapes, for a reconciler built without the application's registry (tests, the demo). */
+    public static MigrationMetrics unscraped(Clock clock) {
+        return new MigrationMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), clock);
+    }
+
     /** The gauges' view of one migration, updated from its status on every reconcile and read at scrape time. */
     private static final class Tracked {
         final Tags tags;

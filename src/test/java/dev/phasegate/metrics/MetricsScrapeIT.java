@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  */
 @WithPostgres
 class MetricsScrapeIT {
-    /** The most series one migration may have at any scrape (24 measured during its backfill; docs/observability.md). */
+    /** The most series one migration may have at any scrape (24 measured in its backfill; docs/observability.md). */
     static final int MAX_SERIES_PER_MIGRATION = 26;
     static final String NS = "metrics";
 
@@ -92,7 +92,8 @@ class MetricsScrapeIT {
 
     @Test
     void aRealRunExportsWhatTheDashboardAndAlertsQueryInAFewSeriesPerMigration() throws Exception {
-        sql("CREATE TABLE ms (id bigint PRIMARY KEY, v int); INSERT INTO ms SELECT g, g FROM generate_series(1, 3000) g");
+        sql("CREATE TABLE ms (id bigint PRIMARY KEY, v int);"
+                + " INSERT INTO ms SELECT g, g FROM generate_series(1, 3000) g");
         fx.secret(NS, "db", db);
         try (Connection runner = db.connect(); Connection holder = db.connect(); Statement r = runner.createStatement();
                 Statement h = holder.createStatement()) {
