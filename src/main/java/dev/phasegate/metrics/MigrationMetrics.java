@@ -28,8 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * metric has one): its status, time per phase, the health gate, statements, lock retries, watchdog cancels, runner
  * lock contention and backfill progress. The current phase and state are an info-style series: one series per
  * migration whose {@code phase} and {@code state} labels carry the current values and whose value is 1, replaced on
- * every change (one series instead of one per possible value). A finished migration keeps only that series and its
- * phase times until its object is deleted; everything of a migration goes when it is deleted.
+ * every change (one series instead of one per possible value). A migration that succeeded or rolled back has no
+ * series left; a Failed one keeps its status series until it is aborted or deleted; deletion removes everything.
  */
 public final class MigrationMetrics implements StepTelemetry {
     static final String STATUS = "phasegate.migration.status";
@@ -49,8 +49,8 @@ public final class MigrationMetrics implements StepTelemetry {
     /** Few buckets on purpose (each is a series per backfilling migration): around the default 200 ms target. */
     static final Duration[] BATCH_BUCKETS = {Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMillis(500),
         Duration.ofSeconds(2)};
-    /** What a finished migration keeps until it is deleted: enough for the dashboard and the Failed alert. */
-    private static final Set<String> KEPT_AFTER_END = Set.of(STATUS, PHASE_TIME);
+    /** What a Failed migration keeps until it is aborted or deleted: the series the Failed alert fires on. */
+    private static final Set<String> KEPT_AFTER_FAILURE = Set.of(STATUS);
 
     private final MeterRegistry registry;
     private final Clock clock;
@@ -71,7 +71,7 @@ public final class MigrationMetrics implements StepTelemetry {
         final Tags tags;
         Meter.Id statusSeries;
         final Map<PhaseName, Instant[]> phaseTimes = new EnumMap<>(PhaseName.class);
-        volatile Instant endedAt;
+        boolean forgotten;
         volatile double gateOpen;
         volatile double rowsPerSecond = Double.NaN;
         volatile double remainingSeconds = Double.NaN;
@@ -82,15 +82,20 @@ public final class MigrationMetrics implements StepTelemetry {
     }
 
     /**
-     * Updates the migration's series from the status just built. On a terminal phase the run's series go (rates,
-     * gate, counters), so a migration that has ended costs its status series and its phase times only.
+     * Updates the migration's series from the status just built. A migration that succeeded or rolled back is
+     * finished and forgotten: all its series go, so objects kept in Git for years cost nothing. A Failed one keeps
+     * its status series only (the Failed alert fires on it) until it is aborted or deleted.
      */
     public void record(String namespace, String name, SchemaMigrationStatus status) {
         if (status == null || status.phase == null || status.state == null) {
             return;
         }
+        if (status.phase.isTerminal() && status.phase != MigrationPhase.Failed) {
+            forget(namespace, name);
+            return;
+        }
         Tracked t = tracked(namespace + "/" + name);
-        boolean ended = status.phase.isTerminal();
+        boolean failed = status.phase == MigrationPhase.Failed;
         synchronized (t) {
             Tags statusTags = t.tags.and("phase", status.phase.name(), "state", status.state.name());
             if (t.statusSeries == null || !t.statusSeries.getTags().equals(statusTags.stream().toList())) {
@@ -102,10 +107,13 @@ public final class MigrationMetrics implements StepTelemetry {
                                 + " migration, labels replaced on change)")
                         .register(registry).getId();
             }
-            t.endedAt = ended ? (t.endedAt == null ? clock.instant() : t.endedAt) : null;
+            if (failed) {
+                // Registered again if an abort brings the migration back to life.
+                t.phaseTimes.clear();
+            }
             for (PhaseStatus p : status.phases == null ? java.util.List.<PhaseStatus>of() : status.phases) {
                 Instant started = parse(p.startedAt);
-                if (p.name == null || started == null) {
+                if (failed || p.name == null || started == null) {
                     continue;
                 }
                 boolean fresh = !t.phaseTimes.containsKey(p.name);
@@ -119,8 +127,8 @@ public final class MigrationMetrics implements StepTelemetry {
                 }
             }
         }
-        if (ended) {
-            removeSeries(t.tags, name2 -> !KEPT_AFTER_END.contains(name2));
+        if (failed) {
+            removeSeries(t.tags, name2 -> !KEPT_AFTER_FAILURE.contains(name2));
             return;
         }
         if (status.health != null && status.health.gate != null) {
@@ -145,9 +153,15 @@ public final class MigrationMetrics implements StepTelemetry {
         }
     }
 
-    /** Removes every series of the migration: its object was deleted. */
+    /** Removes every series of the migration: its object was deleted, or it succeeded or rolled back. */
     public void forget(String namespace, String name) {
         Tracked t = tracked.remove(namespace + "/" + name);
+        if (t != null) {
+            synchronized (t) {
+                // An event still under way (a last health probe) must not bring a series back.
+                t.forgotten = true;
+            }
+        }
         removeSeries(t != null ? t.tags : tagsOf(namespace + "/" + name), n -> true);
     }
 
@@ -159,51 +173,50 @@ public final class MigrationMetrics implements StepTelemetry {
 
     @Override
     public void statementApplied(String migration) {
-        counter(APPLIED, migration, null, "Statements applied and journaled").increment();
+        count(APPLIED, migration, null, "Statements applied and journaled");
     }
 
     @Override
     public void statementFailed(String migration, Reason reason) {
-        counter(FAILED, migration, reason, "Statements that failed, by the step's reason").increment();
+        count(FAILED, migration, reason, "Statements that failed, by the step's reason");
     }
 
     @Override
     public void lockTimeoutRetry(String migration) {
-        counter(LOCK_RETRIES, migration, null,
-                "Statements and batches retried after lock_timeout ended their wait for a lock").increment();
+        count(LOCK_RETRIES, migration, null,
+                "Statements and batches retried after lock_timeout ended their wait for a lock");
     }
 
     @Override
     public void watchdogCancel(String migration, Reason reason) {
-        counter(WATCHDOG, migration, reason, "Statements and batches the lock watchdog cancelled, by reason")
-                .increment();
+        count(WATCHDOG, migration, reason, "Statements and batches the lock watchdog cancelled, by reason");
     }
 
     @Override
     public void runnerLockBusy(String migration) {
-        counter(RUNNER_BUSY, migration, null,
-                "Steps that did not start because another runner held the database's runner lock").increment();
+        count(RUNNER_BUSY, migration, null,
+                "Steps that did not start because another runner held the database's runner lock");
     }
 
     @Override
     public void backfillBatch(String migration, long rows, Duration took) {
-        Tracked t = tracked(migration);
-        rowsCounter(t).increment(rows);
-        Timer.builder(BATCH).tags(t.tags).serviceLevelObjectives(BATCH_BUCKETS)
-                .description("Duration of committed backfill batches").register(registry).record(took);
+        whileTracked(migration, t -> {
+            rowsCounter(t).increment(rows);
+            Timer.builder(BATCH).tags(t.tags).serviceLevelObjectives(BATCH_BUCKETS)
+                    .description("Duration of committed backfill batches").register(registry).record(took);
+        });
     }
 
     @Override
     public void healthProbe(String migration, Duration took) {
-        Timer.builder(PROBE).tags(tracked(migration).tags)
+        whileTracked(migration, t -> Timer.builder(PROBE).tags(t.tags)
                 .description("Duration of a health probe of the migration's database").register(registry)
-                .record(took);
+                .record(took));
     }
 
     @Override
     public void healthGateClosed(String migration, Reason reason) {
-        counter(GATE_CLOSURES, migration, reason, "Times the health gate closed, by the first failing signal")
-                .increment();
+        count(GATE_CLOSURES, migration, reason, "Times the health gate closed, by the first failing signal");
     }
 
     private Counter rowsCounter(Tracked t) {
@@ -211,10 +224,26 @@ public final class MigrationMetrics implements StepTelemetry {
                 .register(registry);
     }
 
-    private Counter counter(String name, String migration, Reason reason, String description) {
-        Tags tags = tracked(migration).tags;
-        return Counter.builder(name).tags(reason == null ? tags : tags.and("reason", reason.name()))
-                .description(description).register(registry);
+    private void count(String name, String migration, Reason reason, String description) {
+        whileTracked(migration, t -> Counter.builder(name)
+                .tags(reason == null ? t.tags : t.tags.and("reason", reason.name()))
+                .description(description).register(registry).increment());
+    }
+
+    /**
+     * Runs action for a migration that record() knows and forget() has not dropped. Events of an unknown migration
+     * are ignored: they can only be a last probe or step report after it succeeded or was deleted (or, harmlessly,
+     * one that beat its very first status), and a series created then would never be removed.
+     */
+    private void whileTracked(String migration, java.util.function.Consumer<Tracked> action) {
+        Tracked t = tracked.get(migration);
+        if (t != null) {
+            synchronized (t) {
+                if (!t.forgotten) {
+                    action.accept(t);
+                }
+            }
+        }
     }
 
     private Tracked tracked(String key) {
@@ -234,7 +263,7 @@ public final class MigrationMetrics implements StepTelemetry {
         if (times == null) {
             return Double.NaN;
         }
-        Instant end = times[1] != null ? times[1] : t.endedAt != null ? t.endedAt : clock.instant();
+        Instant end = times[1] != null ? times[1] : clock.instant();
         return Math.max(0, Duration.between(times[0], end).toMillis() / 1000.0);
     }
 

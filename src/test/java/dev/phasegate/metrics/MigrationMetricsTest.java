@@ -77,6 +77,7 @@ class MigrationMetricsTest {
 
     @Test
     void eventsCountByEnumReasonOnly() {
+        metrics.record("shop", "orders", status(MigrationPhase.CompatibleSchema, MigrationState.Running));
         metrics.statementApplied("shop/orders");
         metrics.statementApplied("shop/orders");
         metrics.statementFailed("shop/orders", Reason.SqlError);
@@ -97,9 +98,11 @@ class MigrationMetricsTest {
         assertThat(registry.get(MigrationMetrics.GATE_CLOSURES).tag("reason", "IdleInTransaction").counter().count())
                 .isEqualTo(1.0);
         assertThat(registry.get(MigrationMetrics.PROBE).timer().totalTime(TimeUnit.MILLISECONDS)).isEqualTo(12.0);
+        metrics.statementApplied("shop/unknown");
+        assertThat(metrics.seriesOf("shop", "unknown")).as("no series for a migration record() never saw").isZero();
         Set<String> labels = new TreeSet<>();
         registry.getMeters().forEach(m -> m.getId().getTags().forEach(t -> labels.add(t.getKey())));
-        assertThat(labels).containsExactlyInAnyOrder("namespace", "migration", "reason");
+        assertThat(labels).containsExactlyInAnyOrder("namespace", "migration", "reason", "phase", "state");
     }
 
     @Test
@@ -126,7 +129,7 @@ class MigrationMetricsTest {
     }
 
     @Test
-    void anEndedMigrationKeepsStatusAndPhaseTimesAndDeletionRemovesEverything() {
+    void aFailedMigrationKeepsItsStatusOnlyAndDeletionRemovesEverything() {
         SchemaMigrationStatus running = status(MigrationPhase.CompatibleSchema, MigrationState.Running,
                 phase(PhaseName.CompatibleSchema, T0, null));
         running.health = new HealthStatus();
@@ -137,17 +140,30 @@ class MigrationMetricsTest {
         metrics.healthProbe("shop/orders", Duration.ofMillis(3));
         assertThat(registry.get(MigrationMetrics.GATE_OPEN).tag("migration", "orders").gauge().value()).isZero();
 
-        now = T0.plusSeconds(30);
         metrics.record("shop", "orders", status(MigrationPhase.Failed, MigrationState.Done,
                 phase(PhaseName.CompatibleSchema, T0, null)));
-        assertThat(names("orders")).containsExactlyInAnyOrder(MigrationMetrics.STATUS, MigrationMetrics.PHASE_TIME);
-        now = T0.plusSeconds(3000);
-        assertThat(phaseSeconds("CompatibleSchema")).as("frozen when the migration ended").isEqualTo(30.0);
-        assertThat(metrics.seriesOf("shop", "orders")).isEqualTo(2);
+        assertThat(names("orders")).containsExactly(MigrationMetrics.STATUS);
+        assertThat(registry.get(MigrationMetrics.STATUS).tag("migration", "orders").gauge().getId().getTag("phase"))
+                .isEqualTo("Failed");
 
         metrics.forget("shop", "orders");
         assertThat(metrics.seriesOf("shop", "orders")).isZero();
         assertThat(names("other")).as("another migration's series stay").contains(MigrationMetrics.GATE_OPEN);
+    }
+
+    @Test
+    void aSucceededMigrationIsForgottenEvenWhenReconciledAgain() {
+        metrics.record("shop", "orders", status(MigrationPhase.Cleanup, MigrationState.Running,
+                phase(PhaseName.Cleanup, T0, null)));
+        metrics.statementApplied("shop/orders");
+        assertThat(metrics.seriesOf("shop", "orders")).isEqualTo(3);
+        SchemaMigrationStatus done = status(MigrationPhase.Succeeded, MigrationState.Done,
+                phase(PhaseName.Cleanup, T0, T0.plusSeconds(5)));
+        metrics.record("shop", "orders", done);
+        assertThat(metrics.seriesOf("shop", "orders")).isZero();
+        metrics.record("shop", "orders", done); // a resync or an operator restart
+        metrics.healthProbe("shop/orders", Duration.ofMillis(4)); // a probe that was under way
+        assertThat(metrics.seriesOf("shop", "orders")).isZero();
     }
 
     private Set<String> names(String migration) {
