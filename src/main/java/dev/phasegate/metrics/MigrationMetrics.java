@@ -138,7 +138,10 @@ public final class MigrationMetrics implements StepTelemetry {
                     .register(registry);
         }
         BackfillStatus b = status.backfill;
-        if (status.phase == MigrationPhase.Backfill) {
+        if (status.phase != MigrationPhase.Backfill) {
+            // Before it, nothing is there; after it (Cleanup, a rollback) its rates would only be stale.
+            removeSeries(t.tags, metric -> metric.startsWith("phasegate.backfill."));
+        } else {
             // Created at once, so a backfill that never finishes a batch still shows a flat line (and can alert).
             rowsCounter(t);
             t.rowsPerSecond = b == null || b.rowsPerSecond == null ? Double.NaN : b.rowsPerSecond;

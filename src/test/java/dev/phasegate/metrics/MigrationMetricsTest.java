@@ -126,6 +126,10 @@ class MigrationMetricsTest {
         assertThat(batch.count()).isEqualTo(2);
         assertThat(batch.takeSnapshot().histogramCounts()).hasSize(MigrationMetrics.BATCH_BUCKETS.length);
         assertThat(batch.takeSnapshot().histogramCounts()[1].count()).as("<= 200 ms").isEqualTo(1.0);
+
+        metrics.record("shop", "orders", status(MigrationPhase.Cleanup, MigrationState.Running,
+                phase(PhaseName.Backfill, T0, T0.plusSeconds(60)), phase(PhaseName.Cleanup, T0.plusSeconds(60), null)));
+        assertThat(names("orders")).as("backfill series go with the phase").noneMatch(n -> n.contains("backfill"));
     }
 
     @Test
