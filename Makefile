@@ -6,16 +6,16 @@ MIGRATION ?= examples/quickstart.yaml
 DATABASE_URL ?=
 HOLD ?= 0
 
-.PHONY: help test unit demo demo-cluster crds build bench clean kube-binaries
+.PHONY: help test unit demo demo-cluster crds build bench clean kube-binaries promql-check
 BENCHES ?= ProbeLatencyBench BackfillBench IncidentReplayBench SyncTriggerBench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-test: ## all tests: unit (*Test) and integration (*IT, real PostgreSQL + Fabric8 mock API server)
+test: kube-binaries promql-check ## all tests: unit (*Test) and integration (*IT: real PostgreSQL, real control plane, mock API server)
 	$(MVN_TEST) verify -Dtest.includes='**/*Test.java,**/*IT.java'
 
-unit: ## fast unit tests only
+unit: promql-check ## fast unit tests only
 	$(MVN_TEST) test
 
 demo: ## throwaway PostgreSQL + in-process mock API server + operator; MIGRATION=file.yaml DATABASE_URL=jdbc:... to rehearse your own
@@ -38,6 +38,9 @@ bench: ## benchmarks on a local throwaway PostgreSQL (minutes; results in docs/b
 crds: ## regenerate crds/ from the Java types
 	$(MVN) test -Dtest=CrdDriftTest -Dphasegate.updateCrds=true
 	cp crds/schemamigrations.phasegate.dev-v1.yml helm/phasegate/crds/
+
+promql-check: ## build or reuse the Prometheus rule checker that AlertRulesTest runs on the chart's alert rules
+	bash .ci/promql-check.sh
 
 kube-binaries: ## build (first run: long) or reuse kube-apiserver, kube-controller-manager, kubectl, etcd for the real-cluster tests
 	bash .ci/kube-binaries.sh

@@ -24,6 +24,7 @@ import dev.phasegate.engine.StatusBuilder;
 import dev.phasegate.engine.Step;
 import dev.phasegate.engine.StepObservation;
 import dev.phasegate.engine.Times;
+import dev.phasegate.metrics.MigrationMetrics;
 import dev.phasegate.postgres.BackfillVerifier;
 import dev.phasegate.postgres.Backfiller;
 import dev.phasegate.postgres.DatabaseIdentities;
@@ -110,10 +111,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
     private final Clock clock;
     private final Options options;
     private final MigrationEngine engine = new MigrationEngine();
-    private final SqlStepExecutor sqlExecutor = new SqlStepExecutor();
+    private final SqlStepExecutor sqlExecutor;
     private final SimpleInboundEventSource<SchemaMigration> stepEvents = new SimpleInboundEventSource<>("steps");
     private final StepRunner steps = new StepRunner();
-    private final Backfiller backfiller = new Backfiller();
+    private final Backfiller backfiller;
+    private final MigrationMetrics metrics;
     private final BackfillVerifier verifier = new BackfillVerifier();
     /** The in-memory state of each live migration, by namespace/name: one object each, closed on delete or end. */
     private final Map<String, MigrationRuntime> runtimes = new ConcurrentHashMap<>();
@@ -123,16 +125,24 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
     private final StatusWriter statusWriter;
     private InformerEventSource<Deployment, SchemaMigration> deployments;
 
-    @jakarta.inject.Inject
+    /** A reconciler whose metrics go to a registry nobody scrapes (tests and the demo that do not look at them). */
     public SchemaMigrationReconciler(KubernetesClient client, Clock clock, Options options) {
+        this(client, clock, options, MigrationMetrics.unscraped(clock));
+    }
+
+    @jakarta.inject.Inject
+    public SchemaMigrationReconciler(KubernetesClient client, Clock clock, Options options, MigrationMetrics metrics) {
         this.client = client;
+        this.metrics = metrics;
+        this.sqlExecutor = new SqlStepExecutor(metrics);
+        this.backfiller = new Backfiller(Backfiller.Options.defaults(), metrics);
         this.clock = clock;
         this.options = options;
         this.secrets = new SecretReader(client, JdbcUrlPolicy.allowingHosts(options.allowedHosts()));
         this.events = new EventRecorder(client, clock);
         this.statusWriter = new StatusWriter(client);
         this.health = new HealthMonitor(HealthMonitor.Options.defaults().withInterval(options.healthInterval())
-                .withClock(clock).withShowQueryText(options.showQueryText()), this::trigger);
+                .withClock(clock).withShowQueryText(options.showQueryText()), this::trigger, metrics);
     }
 
     private void trigger(String key) {
@@ -251,6 +261,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                     runtime.events()));
         }
         logTransition(key, old, status);
+        metrics.record(ns, m.getMetadata().getName(), status);
         UpdateControl<SchemaMigration> control = UpdateControl.noUpdate();
         Optional<Instant> next = d.nextDeadline();
         if (next.isPresent()) {
@@ -279,6 +290,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         }
         runtimes.remove(key);
         health.forget(key);
+        metrics.forget(m.getMetadata().getNamespace(), m.getMetadata().getName());
         LOG.infof("%s deleted: stopped and forgotten (its journal in the database stays)", key);
         return DeleteControl.defaultDelete();
     }

@@ -90,13 +90,20 @@ public final class Backfiller {
     }
 
     private final Options options;
+    private final StepTelemetry telemetry;
 
     public Backfiller() {
         this(Options.defaults());
     }
 
     public Backfiller(Options options) {
+        this(options, StepTelemetry.NONE);
+    }
+
+    /** A backfiller that reports batches, lock retries, watchdog cancels and runner-lock contention to telemetry. */
+    public Backfiller(Options options, StepTelemetry telemetry) {
         this.options = Objects.requireNonNull(options, "options");
+        this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
     }
 
     public StepObservation run(BackfillRequest req, Listener listener, StepControl control,
@@ -118,6 +125,7 @@ public final class Backfiller {
         try {
             lock = RunnerLock.tryAcquire(Sessions.open(req.db(), req.session()));
             if (lock == null) {
+                telemetry.runnerLockBusy(req.migration());
                 String holder;
                 try (Connection c = Sessions.open(req.db(), req.session())) {
                     holder = RunnerLock.holder(c);
@@ -417,6 +425,11 @@ public final class Backfiller {
                         return new Outcome(false, failed(f.reason(), "batch of " + size + " keys after key "
                                 + cursor.key() + " in " + plan.table + ": " + f.message(), f.retryable()));
                     }
+                    if (breach.isPresent()) {
+                        telemetry.watchdogCancel(req.migration(), breach.get().reason());
+                    } else if (state.equals(SqlFailure.LOCK_NOT_AVAILABLE)) {
+                        telemetry.lockTimeoutRetry(req.migration());
+                    }
                     retry++;
                     int next = lockBusy ? sizer.afterLockTimeout()
                             : sizer.afterStatementTimeout(Duration.ofMillis(batchTimeoutMs));
@@ -452,6 +465,7 @@ public final class Backfiller {
                 int next = upper.full() ? sizer.afterBatch(size, took) : sizer.size();
                 sample(end);
                 listener.batch(new Batch(pass, size, upper.full(), rows, from, upper.key(), took, next));
+                telemetry.backfillBatch(req.migration(), rows, took);
                 report(false, null, null);
                 return new Outcome(false, null);
             }

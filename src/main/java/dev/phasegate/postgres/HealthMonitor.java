@@ -216,8 +216,15 @@ public final class HealthMonitor implements AutoCloseable {
     private final Map<String, Watch> watches = new ConcurrentHashMap<>();
     private final Map<ConnectionSettings, Pooled> pool = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    private final StepTelemetry telemetry;
 
     public HealthMonitor(Options options, Consumer<String> onChange) {
+        this(options, onChange, StepTelemetry.NONE);
+    }
+
+    /** A monitor that also reports each probe's latency and each closing of a gate to telemetry. */
+    public HealthMonitor(Options options, Consumer<String> onChange, StepTelemetry telemetry) {
+        this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
         this.options = Objects.requireNonNull(options, "options");
         this.onChange = Objects.requireNonNull(onChange, "onChange");
         this.probe = new HealthProbe(options.clock(), options.showQueryText());
@@ -359,7 +366,10 @@ public final class HealthMonitor implements AutoCloseable {
             do {
                 // A plan that changed while we probed (other tables or databases) is probed again at once.
                 plan = w.plan;
-                record(w, run(plan));
+                long started = System.nanoTime();
+                Result result = run(plan);
+                telemetry.healthProbe(w.key, Duration.ofNanos(System.nanoTime() - started));
+                record(w, result);
             } while (!w.plan.sameProbe(plan) && ++rounds < 2 && !closed);
         } catch (RuntimeException e) {
             // Never let an exception end the periodic task: that would freeze the last verdict.
@@ -496,6 +506,9 @@ public final class HealthMonitor implements AutoCloseable {
             HealthGate before = w.published;
             changed = before == null || before.open() != now.open() || before.reason() != now.reason();
             w.published = now;
+            if (before != null && before.open() && !now.open()) {
+                telemetry.healthGateClosed(w.key, now.reason());
+            }
         }
         if (changed && watches.get(w.key) == w) {
             try {

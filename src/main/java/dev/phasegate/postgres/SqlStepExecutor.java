@@ -29,6 +29,16 @@ import java.util.function.Supplier;
  * with bounded jittered retries, and cleanup of a failed concurrent index build.
  */
 public final class SqlStepExecutor {
+    private final StepTelemetry telemetry;
+
+    public SqlStepExecutor() {
+        this(StepTelemetry.NONE);
+    }
+
+    /** An executor that reports applied and failed statements, lock retries and watchdog cancels to telemetry. */
+    public SqlStepExecutor(StepTelemetry telemetry) {
+        this.telemetry = java.util.Objects.requireNonNull(telemetry, "telemetry");
+    }
 
     /**
      * One phase's SQL (or its rollbackSql) to run for one migration. {@code rollbackSql}, for a forward step, is the
@@ -84,6 +94,7 @@ public final class SqlStepExecutor {
         try {
             lock = RunnerLock.tryAcquire(Sessions.open(step.db(), step.session()));
             if (lock == null) {
+                telemetry.runnerLockBusy(step.migration());
                 String holder;
                 try (Connection c = Sessions.open(step.db(), step.session())) {
                     holder = RunnerLock.holder(c);
@@ -254,7 +265,11 @@ public final class SqlStepExecutor {
                     // After every statement, not only a SET: a function it called may have changed our bounds with
                     // set_config(..., false), which outlives its transaction and would unbound the next statement.
                     restoreBounds(c);
+                    telemetry.statementApplied(step.migration());
                     return Optional.empty();
+                }
+                if (!breach.get().lockBusy()) {
+                    telemetry.watchdogCancel(step.migration(), breach.get().reason());
                 }
             } catch (SQLException e) {
                 SqlFailure f = SqlFailure.of(e, step.db());
@@ -264,17 +279,22 @@ public final class SqlStepExecutor {
                             + "; it was not applied", true));
                 }
                 if (!SqlFailure.LOCK_NOT_AVAILABLE.equals(f.sqlState())) {
+                    telemetry.statementFailed(step.migration(), f.reason());
                     return Optional.of(failed(step, s.index() - 1, f.reason(), where
                             + " (" + abbreviate(s.text()) + "): " + f.message(), f.retryable()));
                 }
             }
             // A lock timeout or a watchdog cancel: the statement did not apply; back off, then try again.
+            if (breach.isEmpty() || breach.get().lockBusy()) {
+                telemetry.lockTimeoutRetry(step.migration());
+            }
             retry++;
             String why = breach.map(LockWatchdog.Breach::message).orElse("lock busy (lock_timeout "
                     + step.locks().lockTimeout().toMillis() + " ms)");
             Optional<LockWatchdog.Breach> protective = breach.filter(b -> !b.lockBusy());
             if (retry > step.locks().retries()) {
                 Reason reason = protective.map(LockWatchdog.Breach::reason).orElse(Reason.LockRetriesExhausted);
+                telemetry.statementFailed(step.migration(), reason);
                 return Optional.of(failed(step, s.index() - 1, reason, where + " (" + abbreviate(s.text())
                         + ") gave up after " + retry + " tries: " + why, true));
             }

@@ -1,6 +1,7 @@
 package dev.phasegate.testing;
 
 import dev.phasegate.kube.SchemaMigrationReconciler;
+import dev.phasegate.metrics.MigrationMetrics;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
@@ -8,6 +9,9 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -66,8 +70,19 @@ public final class OperatorHarness implements AutoCloseable {
 
     /** Starts the operator with the given clock and options; stop() ends it, as a crash or restart would. */
     public OperatorHarness start(Clock clock, SchemaMigrationReconciler.Options options) {
-        reconciler = new SchemaMigrationReconciler(client, clock, options);
+        return start(new SchemaMigrationReconciler(client, clock, options), Metrics.NOOP);
+    }
+
+    /** As above, with phasegate's and JOSDK's metrics in registry, wired as the application wires them. */
+    public OperatorHarness start(Clock clock, SchemaMigrationReconciler.Options options, MeterRegistry registry) {
+        return start(new SchemaMigrationReconciler(client, clock, options, new MigrationMetrics(registry, clock)),
+                MicrometerMetrics.withoutPerResourceMetrics(registry));
+    }
+
+    private OperatorHarness start(SchemaMigrationReconciler r, Metrics metrics) {
+        reconciler = r;
         operator = new Operator(o -> o.withKubernetesClient(client)
+                .withMetrics(metrics)
                 .withUseSSAToPatchPrimaryResource(false)
                 .withCloseClientOnStop(false)
                 .withReconciliationTerminationTimeout(Duration.ofSeconds(2)));
