@@ -37,14 +37,19 @@ public final class KubeFixtures {
 
     /** A Deployment whose rollout of image is complete (as the controller would report it). */
     public Deployment deployment(String ns, String name, String container, String image, int replicas) {
-        Deployment d = client.apps().deployments().inNamespace(ns).resource(new DeploymentBuilder()
+        createDeployment(ns, name, container, image, replicas);
+        return completeRollout(ns, name);
+    }
+
+    /** A Deployment without status, for the real Deployment controller to roll out (pods labelled app=name). */
+    public Deployment createDeployment(String ns, String name, String container, String image, int replicas) {
+        return client.apps().deployments().inNamespace(ns).resource(new DeploymentBuilder()
                 .withNewMetadata().withName(name).withNamespace(ns).endMetadata()
                 .withNewSpec().withReplicas(replicas)
                 .withNewSelector().withMatchLabels(Map.of("app", name)).endSelector()
                 .withNewTemplate().withNewMetadata().withLabels(Map.of("app", name)).endMetadata()
                 .withNewSpec().addNewContainer().withName(container).withImage(image).endContainer().endSpec()
                 .endTemplate().endSpec().build()).create();
-        return completeRollout(ns, name);
     }
 
     /** Changes the pod template's image, as a GitOps sync would. */
