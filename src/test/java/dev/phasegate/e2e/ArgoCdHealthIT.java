@@ -114,6 +114,9 @@ class ArgoCdHealthIT {
         verdict("created", created);
 
         reach("orders-status-text", s -> s.reason == Reason.WaitingForRollout, "waiting-for-rollout");
+        // The same gate for a pipeline without Argo CD.
+        assertThat(kube.kubectl("wait", "--for=condition=SchemaCompatible", "--timeout=30s",
+                "smig/orders-status-text", "-n", NS).orThrow()).contains("condition met");
 
         // A spec edit: until the operator answers generation 2, the status is about generation 1.
         GenericKubernetesResource edited = migration("orders-status-text").edit(m -> {
