@@ -5,6 +5,9 @@ import dev.phasegate.api.Condition;
 import dev.phasegate.api.HealthStatus;
 import dev.phasegate.api.MigrationPhase;
 import dev.phasegate.api.MigrationState;
+import dev.phasegate.api.PhaseName;
+import dev.phasegate.api.PhaseState;
+import dev.phasegate.api.Reason;
 import dev.phasegate.api.SchemaMigrationStatus;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,6 +23,12 @@ public final class StatusBuilder {
     public static final String PROGRESSING = "Progressing";
     public static final String BLOCKED = "Blocked";
     public static final String DEGRADED = "Degraded";
+    /**
+     * True while the database schema accepts the new code: the expand (CompatibleSchema) is done or had nothing to
+     * do, and no abort or rollback is taking it away. GitOps tools gate the application's rollout on it (the Argo CD
+     * health check in deploy/argocd, or {@code kubectl wait --for=condition=SchemaCompatible}).
+     */
+    public static final String SCHEMA_COMPATIBLE = "SchemaCompatible";
 
     private StatusBuilder() {
     }
@@ -48,8 +57,20 @@ public final class StatusBuilder {
                 condition(previous, BLOCKED, !terminal
                         && (d.state() == MigrationState.Blocked || d.state() == MigrationState.Paused),
                         reason, d.message(), generation, now),
-                condition(previous, DEGRADED, d.degraded(), reason, d.message(), generation, now));
+                condition(previous, DEGRADED, d.degraded(), reason, d.message(), generation, now),
+                condition(previous, SCHEMA_COMPATIBLE, schemaCompatible(d), reason, d.message(), generation, now));
         return s;
+    }
+
+    static boolean schemaCompatible(Decision d) {
+        if (d.phase() == MigrationPhase.RollingBack || d.phase() == MigrationPhase.RolledBack
+                || d.reason() == Reason.Aborting) {
+            return false;
+        }
+        return d.phases().stream()
+                .filter(p -> p != null && p.name == PhaseName.CompatibleSchema)
+                .map(p -> p.state)
+                .anyMatch(state -> state == PhaseState.Succeeded || state == PhaseState.Skipped);
     }
 
     private static Condition condition(List<Condition> previous, String type, boolean value, String reason,

@@ -12,20 +12,16 @@ import dev.phasegate.api.SchemaMigrationStatus;
 import dev.phasegate.engine.Note;
 import dev.phasegate.kube.EventRecorder;
 import dev.phasegate.kube.EventSeries;
-import dev.phasegate.kube.OperatorLease;
-import dev.phasegate.kube.SchemaMigrationReconciler;
 import dev.phasegate.testing.KubeControlPlane;
 import dev.phasegate.testing.KubeControlPlane.AuditEntry;
 import dev.phasegate.testing.KubeFixtures;
-import dev.phasegate.testing.PodReadinessStandIn;
 import dev.phasegate.testing.PostgresDatabase;
+import dev.phasegate.testing.ServiceAccountOperator;
 import dev.phasegate.testing.WithKubeControlPlane;
 import dev.phasegate.testing.WithPostgres;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.Operator;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -52,8 +48,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OperatorAsServiceAccountIT {
 
-    private static final String NS = "default"; // the namespace deploy/operator.yaml's Role grants
-    private static final String OPERATOR_USER = "system:serviceaccount:phasegate-system:phasegate";
+    private static final String NS = ServiceAccountOperator.NAMESPACE;
+    private static final String OPERATOR_USER = ServiceAccountOperator.USER;
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
     /**
      * Granted but not used by an Observe and a Patch migration run to Succeeded: the reconciler reads
@@ -70,47 +66,18 @@ class OperatorAsServiceAccountIT {
     static KubeControlPlane kube;
     static PostgresDatabase db;
     static KubeFixtures fx;
-    static Operator operator;
-    static SchemaMigrationReconciler reconciler;
-    static PodReadinessStandIn standIn;
+    static ServiceAccountOperator operator;
 
     @BeforeAll
     static void installAndStartOperator() {
-        kube.kubectl("apply", "-f", "crds/").orThrow();
-        kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/schemamigrations.phasegate.dev").orThrow();
-        kube.kubectl("apply", "-f", "deploy/operator.yaml").orThrow();
-        // The RBAC authorizer reads bindings from a cache: wait until the operator's Role counts before it starts.
-        await("the operator's RoleBinding takes effect").atMost(Duration.ofSeconds(30)).until(() -> "yes".equals(
-                kube.kubectl("auth", "can-i", "watch", "schemamigrations.phasegate.dev", "-n", NS, "--as=" + OPERATOR_USER)
-                        .stdout().trim()));
+        operator = ServiceAccountOperator.install(kube);
         fx = new KubeFixtures(kube.adminClient());
-        standIn = PodReadinessStandIn.start(kube.adminClient(), NS);
-
-        KubernetesClient asOperator = kube.serviceAccountClient("phasegate-system", "phasegate");
-        reconciler = new SchemaMigrationReconciler(asOperator, Clock.systemUTC(),
-                new SchemaMigrationReconciler.Options(Duration.ofMillis(200), Duration.ofSeconds(1)));
-        // With leader election as deployed, so that the Lease rules are exercised (and judged) like the others.
-        operator = new Operator(o -> o.withKubernetesClient(asOperator)
-                .withUseSSAToPatchPrimaryResource(false)
-                .withCloseClientOnStop(false)
-                .withReconciliationTerminationTimeout(Duration.ofSeconds(2))
-                .withLeaderElectionConfiguration(OperatorLease.of(OperatorLease.DEFAULT_NAME, "phasegate-system",
-                        "in-process", Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2), false)));
-        // deploy/operator.yaml sets QUARKUS_OPERATOR_SDK_NAMESPACES=default; the Role grants nothing cluster-wide.
-        operator.register(reconciler, c -> c.settingNamespaces(NS));
-        operator.start();
     }
 
     @AfterAll
     static void stopOperator() {
         if (operator != null) {
-            operator.stop();
-        }
-        if (reconciler != null) {
-            reconciler.close();
-        }
-        if (standIn != null) {
-            standIn.close();
+            operator.close();
         }
     }
 

@@ -8,6 +8,7 @@ import dev.phasegate.api.HealthStatus;
 import dev.phasegate.api.MigrationPhase;
 import dev.phasegate.api.MigrationState;
 import dev.phasegate.api.PhaseName;
+import dev.phasegate.api.PhaseState;
 import dev.phasegate.api.PhaseStatus;
 import dev.phasegate.api.Reason;
 import dev.phasegate.api.RollbackStatus;
@@ -77,15 +78,64 @@ class StatusBuilderTest {
         SchemaMigrationStatus s = StatusBuilder.build(null, decision(phase, state, reason, "why", degraded), 3, T1,
                 null, null);
         assertThat(s.conditions).extracting(c -> c.type).containsExactly(StatusBuilder.READY,
-                StatusBuilder.PROGRESSING, StatusBuilder.BLOCKED, StatusBuilder.DEGRADED);
+                StatusBuilder.PROGRESSING, StatusBuilder.BLOCKED, StatusBuilder.DEGRADED,
+                StatusBuilder.SCHEMA_COMPATIBLE);
         assertThat(s.conditions).extracting(c -> c.status).containsExactly(ready, progressing, blockedCondition,
-                degradedCondition);
+                degradedCondition, "False");
         assertThat(s.conditions).allSatisfy(c -> {
             assertThat(c.reason).isEqualTo(reason.name());
             assertThat(c.message).isEqualTo("why");
             assertThat(c.observedGeneration).isEqualTo(3L);
             assertThat(c.lastTransitionTime).isEqualTo("2026-05-04T10:00:00Z");
         });
+    }
+
+    static Decision withCompatibleSchema(MigrationPhase phase, MigrationState state, Reason reason,
+            PhaseState expand) {
+        Decision base = decision(phase, state, reason, "why", false);
+        List<PhaseStatus> phases = base.phases().stream().map(PhaseStatus::copy).toList();
+        phases.get(0).state = expand;
+        return new Decision(base.phase(), base.state(), base.reason(), base.message(), base.waitUntil(),
+                base.recheckAt(), phases, null, Optional.empty(), false, false, List.of());
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2}, CompatibleSchema {3}: SchemaCompatible={4}")
+    @CsvSource({
+        "CompatibleSchema, Running, Executing,         Running,    False",
+        "CompatibleSchema, Paused,  Paused,            Pending,    False",
+        "CompatibleSchema, Running, Aborting,          Running,    False",
+        "CodeDeploy,       Waiting, WaitingForRollout, Succeeded,  True",
+        "Backfill,         Waiting, WaitingPeriod,     Succeeded,  True",
+        "Backfill,         Running, BackfillRunning,   Skipped,    True",
+        "Cleanup,          Blocked, OldPodsRemaining,  Succeeded,  True",
+        "Cleanup,          Blocked, SqlError,          Succeeded,  True",
+        "Succeeded,        Done,    Succeeded,         Succeeded,  True",
+        "Failed,           Done,    SqlError,          Failed,     False",
+        "Backfill,         Running, Aborting,          Succeeded,  False",
+        "RollingBack,      Waiting, WaitingForRollout, Succeeded,  False",
+        "RolledBack,       Done,    RolledBack,        RolledBack, False",
+    })
+    void schemaCompatibleOnceTheExpandIsDoneAndNothingTakesItBack(MigrationPhase phase, MigrationState state,
+            Reason reason, PhaseState expand, String expected) {
+        SchemaMigrationStatus s = StatusBuilder.build(null, withCompatibleSchema(phase, state, reason, expand), 2, T1,
+                null, null);
+        Condition c = condition(s, StatusBuilder.SCHEMA_COMPATIBLE);
+        assertThat(c.status).isEqualTo(expected);
+        assertThat(c.reason).isEqualTo(reason.name());
+        assertThat(c.observedGeneration).isEqualTo(2L);
+    }
+
+    @Test
+    void schemaCompatibleKeepsItsTransitionTimeThroughTheLaterPhases() {
+        SchemaMigrationStatus s1 = StatusBuilder.build(null, withCompatibleSchema(MigrationPhase.CodeDeploy,
+                MigrationState.Waiting, Reason.WaitingForRollout, PhaseState.Succeeded), 1, T1, null, null);
+        SchemaMigrationStatus s2 = StatusBuilder.build(s1, withCompatibleSchema(MigrationPhase.Backfill,
+                MigrationState.Waiting, Reason.WaitingPeriod, PhaseState.Succeeded), 1, T2, null, null);
+        assertThat(condition(s2, StatusBuilder.SCHEMA_COMPATIBLE).lastTransitionTime).isEqualTo("2026-05-04T10:00:00Z");
+        SchemaMigrationStatus s3 = StatusBuilder.build(s2, withCompatibleSchema(MigrationPhase.RollingBack,
+                MigrationState.Running, Reason.RollingBack, PhaseState.Succeeded), 1, T3, null, null);
+        assertThat(condition(s3, StatusBuilder.SCHEMA_COMPATIBLE).status).isEqualTo("False");
+        assertThat(condition(s3, StatusBuilder.SCHEMA_COMPATIBLE).lastTransitionTime).isEqualTo("2026-05-04T10:10:00Z");
     }
 
     @Test
@@ -127,7 +177,7 @@ class StatusBuilderTest {
         SchemaMigrationStatus old = new SchemaMigrationStatus();
         old.conditions = null;
         SchemaMigrationStatus s = StatusBuilder.build(old, running("x"), 1, T2, null, null);
-        assertThat(s.conditions).hasSize(4)
+        assertThat(s.conditions).hasSize(5)
                 .extracting(c -> c.lastTransitionTime).containsOnly("2026-05-04T10:05:00Z");
     }
 
