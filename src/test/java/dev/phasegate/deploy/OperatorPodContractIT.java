@@ -133,7 +133,7 @@ class OperatorPodContractIT {
         assertThat(outside).as("operator requests outside the watched namespace").isEmpty();
         assertThat(seen).as("operator requests, as RBAC grants").isSubsetOf(ManifestRules.OPERATOR_GRANTS)
                 .contains("phasegate.dev/schemamigrations:list", "phasegate.dev/schemamigrations:watch",
-                        "phasegate.dev/schemamigrations/status:patch", "apps/deployments:list",
+                        "phasegate.dev/schemamigrations/status:update", "apps/deployments:list",
                         "apps/deployments:watch", "/secrets:get", "/events:create");
     }
 

@@ -214,10 +214,12 @@ class ArgoCdHealthIT {
                 """);
         reach("refunds-no-secret", s -> s.reason == Reason.SecretNotFound, "secret-not-found");
 
-        shopMigration("refunds-batches", """
-                backfill: {table: refunds, keyColumn: id, set: "amount = amount", where: "false", minBatchSize: 10, maxBatchSize: 5}
+        // Valid for the CRD's schema and CEL rules (they know no time zone list), refused by the operator.
+        shopMigration("refunds-zone", """
+                compatibleSchema: {sql: ALTER TABLE refunds ADD COLUMN zone text;}
+                windows: [{start: "01:00", end: "05:00", timeZone: Mars/Olympus_Mons}]
                 """);
-        reach("refunds-batches", s -> s.reason == Reason.InvalidSpec, "invalid-spec");
+        reach("refunds-zone", s -> s.reason == Reason.InvalidSpec, "invalid-spec");
 
         shopMigration("refunds-typo", """
                 compatibleSchema: {sql: ALTER TABLE refunds ADD COLUMN reason text DEFAULT;}

@@ -47,8 +47,9 @@ class HelmInstallIT {
             assertThat(canI(kube, sa, "shop", "watch", "schemamigrations.phasegate.dev")).isEqualTo("yes");
             assertThat(canI(kube, sa, "billing", "watch", "schemamigrations.phasegate.dev")).isEqualTo("yes");
         });
-        assertThat(canI(kube, sa, "billing", "patch", "schemamigrations.phasegate.dev", "--subresource=status"))
+        assertThat(canI(kube, sa, "billing", "update", "schemamigrations.phasegate.dev", "--subresource=status"))
                 .isEqualTo("yes");
+        assertThat(canI(kube, sa, RELEASE_NS, "patch", "leases.coordination.k8s.io")).isEqualTo("yes");
         assertThat(canI(kube, sa, "shop", "get", "secrets")).isEqualTo("yes");
         assertThat(canI(kube, sa, "shop", "list", "secrets")).isEqualTo("no");
         assertThat(canI(kube, sa, "default", "watch", "schemamigrations.phasegate.dev"))
