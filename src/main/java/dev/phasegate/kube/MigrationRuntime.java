@@ -3,6 +3,7 @@ package dev.phasegate.kube;
 import dev.phasegate.api.BackfillSpec;
 import dev.phasegate.api.BackfillStatus;
 import dev.phasegate.api.DatabaseIdentity;
+import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.Reason;
 import dev.phasegate.engine.StepObservation;
 import dev.phasegate.postgres.StepRunner;
@@ -25,6 +26,7 @@ final class MigrationRuntime {
     private final EventSeries events;
     private Instant lastReport;
     private Reason lastReportedWait;
+    private int lastReportedStatement = -1;
 
     MigrationRuntime(String key) {
         this.key = key;
@@ -34,19 +36,23 @@ final class MigrationRuntime {
     /**
      * Whether a step's report should trigger a reconcile now. A backfill reports after every batch, several times a
      * second; each reconcile costs a Secret read and a status write, so plain progress is passed on at most every
-     * {@link #PROGRESS_REPORT_INTERVAL} (the status is that fresh), while the end of the step and every change of
-     * what it waits on (a lock wait, a closed gate) go out at once.
+     * {@link #PROGRESS_REPORT_INTERVAL} (the status is that fresh), while the end of the step, the start of each
+     * statement of a script and every change of what it waits on (a lock wait, a closed gate) go out at once.
      */
     synchronized boolean reportNow(Instant now) {
         StepRunner.Step s = step;
         if (s == null || s.finished()) {
             return true;
         }
-        Reason waiting = s.state() instanceof StepObservation.Running r ? r.waitingOn() : null;
-        if (lastReport == null || waiting != lastReportedWait
+        StepObservation.Running r = s.state() instanceof StepObservation.Running running ? running : null;
+        Reason waiting = r == null ? null : r.waitingOn();
+        // A script's statements, not the backfill's batches (which it reports in the same field).
+        int statement = r == null || r.phase() == PhaseName.Backfill ? -1 : r.statementsDone();
+        if (lastReport == null || waiting != lastReportedWait || statement != lastReportedStatement
                 || Duration.between(lastReport, now).compareTo(PROGRESS_REPORT_INTERVAL) >= 0) {
             lastReport = now;
             lastReportedWait = waiting;
+            lastReportedStatement = statement;
             return true;
         }
         return false;

@@ -32,7 +32,9 @@ class MigrationRuntimeTest {
                     Thread.currentThread().interrupt();
                 }
                 for (int batch = 1; batch <= 200; batch++) { // 20 s of batches, one every 100 ms
-                    ctx.progress().accept(running(batch == 50 ? Reason.LockWaiters : null, "batch " + batch));
+                    // Batches counted in statementsDone, as the Backfiller reports them.
+                    ctx.progress().accept(new StepObservation.Running(PhaseName.Backfill, false, batch, 0,
+                            batch == 50 ? Reason.LockWaiters : null, "batch " + batch));
                     now[0] = now[0].plusMillis(100);
                 }
                 return new StepObservation.Completed(PhaseName.Backfill, false, 0, "done");
@@ -52,5 +54,36 @@ class MigrationRuntimeTest {
 
     private static StepObservation.Running running(Reason waitingOn, String detail) {
         return new StepObservation.Running(PhaseName.Backfill, false, 0, 0, waitingOn, detail);
+    }
+
+    @Test
+    void eachStatementOfAScriptIsReportedAtOnce() throws Exception {
+        MigrationRuntime runtime = new MigrationRuntime("shop/orders-v2");
+        Instant now = Instant.parse("2026-12-02T10:00:00Z");
+        List<String> triggered = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch recorded = new CountDownLatch(1);
+        try (StepRunner runner = new StepRunner()) {
+            StepRunner.Step step = runner.start("uid", running(null, "starting"), ctx -> {
+                try {
+                    recorded.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                for (int statement = 0; statement < 3; statement++) { // all within the same instant
+                    ctx.progress().accept(new StepObservation.Running(PhaseName.CompatibleSchema, false, statement, 3,
+                            null, "statement " + (statement + 1) + "/3"));
+                }
+                return new StepObservation.Completed(PhaseName.CompatibleSchema, false, 3, "done");
+            }, () -> {
+                if (runtime.reportNow(now)) {
+                    triggered.add(runtime.observe("uid") instanceof StepObservation.Running r ? r.detail() : "end");
+                }
+            });
+            runtime.started(step);
+            recorded.countDown();
+            await().atMost(Duration.ofSeconds(10)).until(step::finished);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> triggered.contains("end"));
+        assertThat(triggered).containsExactly("statement 1/3", "statement 2/3", "statement 3/3", "end");
     }
 }
