@@ -22,6 +22,31 @@ final class CelRules {
      */
     static final int MAX_ITEMS = 32;
 
+    /** The longest phase script the API server accepts: bounds the cost of comparing old and new SQL. */
+    static final int SQL_MAX = 1_048_576;
+
+    /** A status holds one entry per phase; the bound keeps rules over it cheap in the API server's estimate. */
+    static final int MAX_PHASES = 8;
+
+    /**
+     * Once CompatibleSchema has succeeded its statements are applied and journaled; a changed script would only be
+     * refused later by the operator (SpecChangedAfterStart), so the API server refuses it at kubectl apply instead.
+     * Before success the script stays editable: a phase that failed having applied nothing is fixed by editing it.
+     */
+    static final String EXPAND_SQL_KEPT = "!has(oldSelf.status) || !has(oldSelf.status.phases)"
+            + " || !oldSelf.status.phases.exists(p, p.name == 'CompatibleSchema' && has(p.state)"
+            + " && p.state == 'Succeeded') || (has(self.spec.compatibleSchema) && has(oldSelf.spec.compatibleSchema)"
+            + " && self.spec.compatibleSchema.sql == oldSelf.spec.compatibleSchema.sql)";
+
+    /** The same for Cleanup. */
+    static final String CLEANUP_SQL_KEPT = "!has(oldSelf.status) || !has(oldSelf.status.phases)"
+            + " || !oldSelf.status.phases.exists(p, p.name == 'Cleanup' && has(p.state) && p.state == 'Succeeded')"
+            + " || (has(self.spec.cleanup) && has(oldSelf.spec.cleanup) && self.spec.cleanup.sql == oldSelf.spec.cleanup.sql)";
+
+    static final String SQL_KEPT_MESSAGE = " has succeeded on the database, so its sql cannot change any more: the"
+            + " applied statements would not run again. Restore the original sql, or put further changes in a new"
+            + " SchemaMigration";
+
     static final String K8S_NAME_MESSAGE = "must be a Kubernetes object name: lowercase letters, digits, '-' and"
             + " '.', starting and ending with a letter or digit";
 

@@ -1,6 +1,7 @@
 package dev.phasegate.api;
 
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -11,6 +12,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Group(SchemaMigration.GROUP)
 @Version(SchemaMigration.VERSION)
 @ShortNames("smig")
+@ValidationRule(value = CelRules.EXPAND_SQL_KEPT, fieldPath = ".spec.compatibleSchema.sql", reason = "FieldValueForbidden",
+        message = "CompatibleSchema" + CelRules.SQL_KEPT_MESSAGE)
+@ValidationRule(value = CelRules.CLEANUP_SQL_KEPT, fieldPath = ".spec.cleanup.sql", reason = "FieldValueForbidden",
+        message = "Cleanup" + CelRules.SQL_KEPT_MESSAGE)
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "State", jsonPath = ".status.state", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Reason", jsonPath = ".status.reason", type = AdditionalPrinterColumn.Type.STRING)

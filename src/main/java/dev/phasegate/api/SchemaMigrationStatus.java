@@ -15,6 +15,7 @@ public class SchemaMigrationStatus {
     /** The next deadline: end of a wait, opening of a window, next retry. */
     public String waitUntil;
     public List<Condition> conditions = new ArrayList<>();
+    @io.fabric8.generator.annotation.Size(max = CelRules.MAX_PHASES)
     public List<PhaseStatus> phases = new ArrayList<>();
     public RollbackStatus rollback;
     public BackfillStatus backfill;

@@ -3,7 +3,12 @@ package dev.phasegate.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.phasegate.api.MigrationPhase;
+import dev.phasegate.api.PhaseName;
+import dev.phasegate.api.PhaseState;
+import dev.phasegate.api.PhaseStatus;
 import dev.phasegate.api.SchemaMigration;
+import dev.phasegate.api.SchemaMigrationStatus;
 import dev.phasegate.kube.MigrationValidator;
 import dev.phasegate.testing.KubeControlPlane;
 import dev.phasegate.testing.KubeControlPlane.KubectlResult;
@@ -283,6 +288,50 @@ class InstallIT {
         kube.kubectl("delete", "smig", "days-timeout", "-n", "default").orThrow();
         assertThat(MigrationValidator.validate(parse("days-timeout", spec).getSpec()))
                 .anySatisfy(p -> assertThat(p).contains("spec.locks.lockTimeout", "shorter than statementTimeout"));
+    }
+
+    /** A phase that has succeeded keeps its SQL: the API server refuses the edit, naming the field. */
+    @Test
+    void theSqlOfASucceededPhaseCannotBeEdited(KubeControlPlane kube) {
+        String spec = """
+                  database: {secretRef: {name: db}}
+                  compatibleSchema: {sql: "ALTER TABLE t ADD COLUMN c int;"}
+                  cleanup: {sql: "ALTER TABLE t DROP COLUMN b;"}
+                """;
+        assertThat(apply(kube, "kept-sql", spec).exitCode()).isZero();
+        // Before the phase succeeds its script may change (a failure that applied nothing is fixed that way).
+        KubectlResult early = apply(kube, "kept-sql", spec.replace("ADD COLUMN c int", "ADD COLUMN c bigint"));
+        assertThat(early.exitCode()).as(early.toString()).isZero();
+        // The status the operator writes once CompatibleSchema has succeeded (Cleanup still to come).
+        kube.adminClient().resources(SchemaMigration.class).inNamespace("default").withName("kept-sql")
+                .editStatus(m -> {
+                    SchemaMigrationStatus st = new SchemaMigrationStatus();
+                    st.phase = MigrationPhase.Cleanup;
+                    st.phases = List.of(phase(PhaseName.CompatibleSchema, PhaseState.Succeeded),
+                            phase(PhaseName.Cleanup, PhaseState.Pending));
+                    m.setStatus(st);
+                    return m;
+                });
+        String applied = spec.replace("ADD COLUMN c int", "ADD COLUMN c bigint");
+        KubectlResult edit = apply(kube, "kept-sql", applied.replace("ADD COLUMN c bigint", "ADD COLUMN d int"));
+        assertThat(edit.exitCode()).as(edit.toString()).isNotZero();
+        assertThat(edit.stderr()).contains("spec.compatibleSchema.sql", "CompatibleSchema has succeeded");
+        KubectlResult removed = apply(kube, "kept-sql", """
+                  database: {secretRef: {name: db}}
+                  cleanup: {sql: "ALTER TABLE t DROP COLUMN b;"}
+                """);
+        assertThat(removed.exitCode()).as("removing the phase is an edit too: " + removed).isNotZero();
+        // Cleanup has not succeeded: its SQL may still change, and so may everything else.
+        KubectlResult cleanup = apply(kube, "kept-sql", applied.replace("DROP COLUMN b", "DROP COLUMN b, DROP COLUMN e")
+                + "  paused: true\n");
+        assertThat(cleanup.exitCode()).as(cleanup.toString()).isZero();
+        kube.kubectl("delete", "smig", "kept-sql", "-n", "default").orThrow();
+    }
+
+    private static PhaseStatus phase(PhaseName name, PhaseState state) {
+        PhaseStatus p = new PhaseStatus(name);
+        p.state = state;
+        return p;
     }
 
     /** Every SchemaMigration in examples/ passes the API server's schema and CEL rules (a server-side dry run). */
