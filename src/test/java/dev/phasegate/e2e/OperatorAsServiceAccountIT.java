@@ -15,6 +15,7 @@ import dev.phasegate.kube.EventSeries;
 import dev.phasegate.testing.KubeControlPlane;
 import dev.phasegate.testing.KubeControlPlane.AuditEntry;
 import dev.phasegate.testing.KubeFixtures;
+import dev.phasegate.testing.MutableClock;
 import dev.phasegate.testing.PostgresDatabase;
 import dev.phasegate.testing.ServiceAccountOperator;
 import dev.phasegate.testing.WithKubeControlPlane;
@@ -23,7 +24,6 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -253,29 +253,13 @@ class OperatorAsServiceAccountIT {
     @Order(6)
     void aRepeatedNoteRaisesTheCountOfOneEventOnTheRealApiServer() {
         SchemaMigration m = fx.get(NS, "refunds-v2");
-        java.time.Instant[] now = {java.time.Instant.parse("2026-12-02T10:00:00Z")};
-        Clock clock = new Clock() {
-            @Override
-            public java.time.ZoneId getZone() {
-                return java.time.ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public java.time.Instant instant() {
-                return now[0];
-            }
-        };
+        MutableClock clock = new MutableClock(java.time.Instant.parse("2026-12-02T10:00:00Z"));
         // The operator's own recorder and credentials: the merge patch of count must pass RBAC and validation.
         EventRecorder recorder = new EventRecorder(kube.serviceAccountClient("phasegate-system", "phasegate"), clock);
         EventSeries series = new EventSeries(m.getMetadata().getName());
         for (int i = 1; i <= 8; i++) {
             recorder.record(m, Note.warning(Reason.RunnerBusy, "attempt " + i + ": the runner lock is held"), series);
-            now[0] = now[0].plusSeconds(10);
+            clock.advance(Duration.ofSeconds(10));
         }
         List<io.fabric8.kubernetes.api.model.Event> events = kube.adminClient().v1().events().inNamespace(NS)
                 .withField("involvedObject.name", m.getMetadata().getName()).list().getItems().stream()

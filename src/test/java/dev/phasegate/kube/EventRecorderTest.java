@@ -9,9 +9,9 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import java.time.Clock;
+import dev.phasegate.testing.MutableClock;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +29,7 @@ class EventRecorderTest {
         EventSeries series = new EventSeries("orders-v2");
         for (int i = 1; i <= 40; i++) {
             recorder.record(m, Note.warning(Reason.RunnerBusy, "attempt " + i + " ended: lock_timeout"), series);
-            clock.now = clock.now.plusSeconds(5);
+            clock.advance(Duration.ofSeconds(5));
         }
         recorder.record(m, Note.info(Reason.Succeeded, "phase CompatibleSchema succeeded"), series);
 
@@ -52,35 +52,12 @@ class EventRecorderTest {
         EventSeries series = new EventSeries("m");
         recorder.record(m, Note.warning(Reason.RunnerBusy, "attempt 1 ended"), series);
         client.v1().events().inNamespace("shop").delete();
-        clock.now = clock.now.plusSeconds(3600);
+        clock.advance(Duration.ofHours(1));
         recorder.record(m, Note.warning(Reason.RunnerBusy, "attempt 2 ended"), series);
         List<Event> events = client.v1().events().inNamespace("shop").list().getItems();
         assertThat(events).singleElement().satisfies(e -> {
             assertThat(e.getCount()).isEqualTo(2);
             assertThat(e.getMessage()).isEqualTo("attempt 2 ended");
         });
-    }
-
-    private static final class MutableClock extends Clock {
-        Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

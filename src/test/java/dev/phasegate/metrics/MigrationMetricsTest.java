@@ -10,14 +10,13 @@ import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.PhaseStatus;
 import dev.phasegate.api.Reason;
 import dev.phasegate.api.SchemaMigrationStatus;
+import dev.phasegate.testing.MutableClock;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -28,23 +27,7 @@ import org.junit.jupiter.api.Test;
 class MigrationMetricsTest {
     private static final Instant T0 = Instant.parse("2026-01-01T10:00:00Z");
     private final MeterRegistry registry = new SimpleMeterRegistry();
-    private Instant now = T0;
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    };
+    private final MutableClock clock = new MutableClock(T0);
     private final MigrationMetrics metrics = new MigrationMetrics(registry, clock);
 
     @Test
@@ -64,13 +47,13 @@ class MigrationMetricsTest {
     void phaseTimeRunsWhileThePhaseRunsAndStopsWhenItEnds() {
         metrics.record("shop", "orders", status(MigrationPhase.CompatibleSchema, MigrationState.Running,
                 phase(PhaseName.CompatibleSchema, T0, null)));
-        now = T0.plusSeconds(90);
+        clock.set(T0.plusSeconds(90));
         assertThat(phaseSeconds("CompatibleSchema")).isEqualTo(90.0);
 
         metrics.record("shop", "orders", status(MigrationPhase.CodeDeploy, MigrationState.Waiting,
                 phase(PhaseName.CompatibleSchema, T0, T0.plusSeconds(100)),
                 phase(PhaseName.CodeDeploy, T0.plusSeconds(100), null)));
-        now = T0.plusSeconds(1000);
+        clock.set(T0.plusSeconds(1000));
         assertThat(phaseSeconds("CompatibleSchema")).isEqualTo(100.0);
         assertThat(phaseSeconds("CodeDeploy")).isEqualTo(900.0);
     }

@@ -8,6 +8,7 @@ import dev.phasegate.api.HealthStatus;
 import dev.phasegate.api.Reason;
 import dev.phasegate.engine.HealthGate;
 import dev.phasegate.postgres.HealthMonitor.Observed;
+import dev.phasegate.testing.MutableClock;
 import dev.phasegate.testing.BlackHoleProxy;
 import dev.phasegate.testing.PostgresCluster;
 import java.net.InetAddress;
@@ -16,11 +17,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -297,33 +295,5 @@ class HealthMonitorIT {
         Process p = new ProcessBuilder("kill", "-" + sig, Integer.toString(pid)).redirectErrorStream(true).start();
         assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as("kill -" + sig + " " + pid).isZero();
-    }
-
-    /** A clock the test moves by hand. */
-    static final class MutableClock extends Clock {
-        private volatile Instant now;
-
-        MutableClock(Instant start) {
-            this.now = start;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }
