@@ -29,23 +29,36 @@ final class CelRules {
     static final int MAX_PHASES = 8;
 
     /**
-     * Once CompatibleSchema has succeeded its statements are applied and journaled; a changed script would only be
-     * refused later by the operator (SpecChangedAfterStart), so the API server refuses it at kubectl apply instead.
-     * Before success the script stays editable: a phase that failed having applied nothing is fixed by editing it.
+     * Once CompatibleSchema has started (status.phases[].startedAt), statements of it may be applied and journaled; a
+     * changed script would only be refused later by the operator (SpecChangedAfterStart), so the API server refuses
+     * it at kubectl apply instead. The status is written before the first statement runs, so no edit can slip in
+     * between the operator's decision and the database. The one exception is a phase held for a fix
+     * (awaitingSpecFix: it failed in a way only an edit can fix), where the edit is the retry the operator asks for.
      */
     static final String EXPAND_SQL_KEPT = "!has(oldSelf.status) || !has(oldSelf.status.phases)"
-            + " || !oldSelf.status.phases.exists(p, p.name == 'CompatibleSchema' && has(p.state)"
-            + " && p.state == 'Succeeded') || (has(self.spec.compatibleSchema) && has(oldSelf.spec.compatibleSchema)"
+            + " || !oldSelf.status.phases.exists(p, p.name == 'CompatibleSchema' && has(p.startedAt)"
+            + " && !has(p.awaitingSpecFix)) || (has(self.spec.compatibleSchema) && has(oldSelf.spec.compatibleSchema)"
             + " && self.spec.compatibleSchema.sql == oldSelf.spec.compatibleSchema.sql)";
 
     /** The same for Cleanup. */
     static final String CLEANUP_SQL_KEPT = "!has(oldSelf.status) || !has(oldSelf.status.phases)"
-            + " || !oldSelf.status.phases.exists(p, p.name == 'Cleanup' && has(p.state) && p.state == 'Succeeded')"
+            + " || !oldSelf.status.phases.exists(p, p.name == 'Cleanup' && has(p.startedAt)"
+            + " && !has(p.awaitingSpecFix))"
             + " || (has(self.spec.cleanup) && has(oldSelf.spec.cleanup) && self.spec.cleanup.sql == oldSelf.spec.cleanup.sql)";
 
-    static final String SQL_KEPT_MESSAGE = " has succeeded on the database, so its sql cannot change any more: the"
-            + " applied statements would not run again. Restore the original sql, or put further changes in a new"
-            + " SchemaMigration";
+    static final String SQL_KEPT_MESSAGE = " has started on the database (status.phases[].startedAt), so its sql"
+            + " cannot change any more: statements already applied would not run again. Restore the original sql;"
+            + " set spec.abort to roll back; or put further changes in a new SchemaMigration";
+
+    /**
+     * An approval requirement, once set, stays: without this the author could drop Cleanup from the list and skip
+     * the second person. Adding phases is fine.
+     */
+    static final String APPROVALS_KEPT = "!has(oldSelf.spec.approvalRequired) || (has(self.spec.approvalRequired)"
+            + " && oldSelf.spec.approvalRequired.all(x, x in self.spec.approvalRequired))";
+
+    static final String APPROVALS_KEPT_MESSAGE = "a phase cannot be removed from approvalRequired once set: only a"
+            + " second person's approval lets it start";
 
     static final String K8S_NAME_MESSAGE = "must be a Kubernetes object name: lowercase letters, digits, '-' and"
             + " '.', starting and ending with a letter or digit";

@@ -30,6 +30,8 @@ public class PhaseStatus {
     public Boolean oneWay;
     /** Image the container ran before a Patch-mode rollout, restored on rollback. */
     public String previousImage;
+    /** Present when spec.approvalRequired names this phase. */
+    public ApprovalStatus approval;
     public String message;
 
     public PhaseStatus() {
@@ -54,6 +56,7 @@ public class PhaseStatus {
         c.heldSpecHash = heldSpecHash;
         c.oneWay = oneWay;
         c.previousImage = previousImage;
+        c.approval = approval == null ? null : approval.copy();
         c.message = message;
         return c;
     }

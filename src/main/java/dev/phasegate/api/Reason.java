@@ -13,6 +13,10 @@ public enum Reason {
     OutsideWindow,
     RetryBackoff,
     Paused,
+    /** A phase named in spec.approvalRequired waits for a person other than the author to approve it. */
+    AwaitingApproval,
+    /** That person approved: the phase may start once its other gates are open. */
+    Approved,
     // spec and configuration
     InvalidSpec,
     SpecChangedAfterStart,

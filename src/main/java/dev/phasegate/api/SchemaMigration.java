@@ -16,6 +16,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
         message = "CompatibleSchema" + CelRules.SQL_KEPT_MESSAGE)
 @ValidationRule(value = CelRules.CLEANUP_SQL_KEPT, fieldPath = ".spec.cleanup.sql", reason = "FieldValueForbidden",
         message = "Cleanup" + CelRules.SQL_KEPT_MESSAGE)
+@ValidationRule(value = CelRules.APPROVALS_KEPT, fieldPath = ".spec.approvalRequired", reason = "FieldValueForbidden",
+        message = CelRules.APPROVALS_KEPT_MESSAGE)
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "State", jsonPath = ".status.state", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Reason", jsonPath = ".status.reason", type = AdditionalPrinterColumn.Type.STRING)
@@ -26,6 +28,17 @@ public class SchemaMigration extends CustomResource<SchemaMigrationSpec, SchemaM
     public static final String VERSION = "v1alpha1";
     /** Setting this annotation to "true" aborts the migration, like spec.abort, without editing the spec. */
     public static final String ABORT_ANNOTATION = "phasegate.dev/abort";
+    /**
+     * Who created the migration: recorded from the creating request by the four-eyes admission policy, never changed
+     * after, and never allowed to approve a phase of it.
+     */
+    public static final String AUTHOR_ANNOTATION = "phasegate.dev/author";
+    /**
+     * Prefix of the approval annotations, one per phase ("approval.phasegate.dev/Cleanup"), each valued
+     * "generation=N,by=USER". Annotations, not spec fields: approving must not change the generation it approves,
+     * and an admission policy can compare each one with the requesting user.
+     */
+    public static final String APPROVAL_ANNOTATION_PREFIX = "approval.phasegate.dev/";
 
     /**
      * No status until the operator writes one. An empty status object here would exist only in the operator's copy,

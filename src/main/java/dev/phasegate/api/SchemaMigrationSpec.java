@@ -42,6 +42,13 @@ public class SchemaMigrationSpec {
 
     public LocksSpec locks = new LocksSpec();
 
+    @Size(max = 4)
+    @ValidationRule(value = "self.all(x, self.exists_one(y, y == x))", message = "names a phase twice")
+    @JsonPropertyDescription("Phases that start only after a person other than the author approved them (annotation"
+            + " approval.phasegate.dev/<Phase>: generation=N,by=USER). Cleanup is one-way: approving it is the usual"
+            + " choice.")
+    public List<PhaseName> approvalRequired = new ArrayList<>();
+
     @JsonPropertyDescription("Stop at the next safe point (between statements or batches).")
     public boolean paused;
 

@@ -206,11 +206,36 @@ public final class MigrationEngine {
                     return held;
                 }
             }
+            Decision approval = approvalGate(p, rec);
+            if (approval != null) {
+                return approval;
+            }
             Decision gate = waitAndAttemptGate(p, rec);
             if (gate == null && p == PhaseName.Cleanup) {
                 return consistencyGate(true);
             }
             return gate;
+        }
+
+        /**
+         * A phase in spec.approvalRequired starts only once approved; asked before its wait ends, so the approver can
+         * act during the wait rather than be needed at its end.
+         */
+        private Decision approvalGate(PhaseName p, PhaseStatus rec) {
+            if (!ApprovalGate.required(spec, p)) {
+                return null;
+            }
+            ApprovalGate.Verdict v = ApprovalGate.judge(spec, p, rec.approval, obs.approvals(), now);
+            rec.approval = v.record();
+            v.note().ifPresent(notes::add);
+            if (v.open()) {
+                return null;
+            }
+            Instant notBefore = Times.parse(rec.notBefore);
+            boolean waitLeft = notBefore != null && now.isBefore(notBefore);
+            return decision(MigrationState.Blocked, Reason.AwaitingApproval, v.waiting()
+                    + (waitLeft ? "; its minimum wait runs until " + Times.format(notBefore) + " in any case" : ""),
+                    waitLeft ? notBefore : null, null, null, false);
         }
 
         private Decision waitAndAttemptGate(PhaseName p, PhaseStatus rec) {

@@ -10,7 +10,8 @@ public record Observations(
         Optional<Problem> databaseProblem,
         Optional<DeploymentObservation> deployment,
         StepObservation step,
-        HealthGate health) {
+        HealthGate health,
+        Approvals approvals) {
 
     public Observations {
         specProblems = List.copyOf(specProblems);
@@ -18,30 +19,34 @@ public record Observations(
 
     public static Observations none() {
         return new Observations(List.of(), false, Optional.empty(), Optional.empty(), StepObservation.idle(),
-                HealthGate.opened());
+                HealthGate.opened(), Approvals.none());
     }
 
     public Observations withStep(StepObservation s) {
-        return new Observations(specProblems, abortAnnotation, databaseProblem, deployment, s, health);
+        return new Observations(specProblems, abortAnnotation, databaseProblem, deployment, s, health, approvals);
     }
 
     public Observations withDeployment(DeploymentObservation d) {
-        return new Observations(specProblems, abortAnnotation, databaseProblem, Optional.ofNullable(d), step, health);
+        return new Observations(specProblems, abortAnnotation, databaseProblem, Optional.ofNullable(d), step, health, approvals);
     }
 
     public Observations withDatabaseProblem(Problem p) {
-        return new Observations(specProblems, abortAnnotation, Optional.ofNullable(p), deployment, step, health);
+        return new Observations(specProblems, abortAnnotation, Optional.ofNullable(p), deployment, step, health, approvals);
     }
 
     public Observations withHealth(HealthGate h) {
-        return new Observations(specProblems, abortAnnotation, databaseProblem, deployment, step, h);
+        return new Observations(specProblems, abortAnnotation, databaseProblem, deployment, step, h, approvals);
     }
 
     public Observations withSpecProblems(List<String> problems) {
-        return new Observations(problems, abortAnnotation, databaseProblem, deployment, step, health);
+        return new Observations(problems, abortAnnotation, databaseProblem, deployment, step, health, approvals);
     }
 
     public Observations withAbortAnnotation(boolean abort) {
-        return new Observations(specProblems, abort, databaseProblem, deployment, step, health);
+        return new Observations(specProblems, abort, databaseProblem, deployment, step, health, approvals);
+    }
+
+    public Observations withApprovals(Approvals a) {
+        return new Observations(specProblems, abortAnnotation, databaseProblem, deployment, step, health, a);
     }
 }

@@ -29,6 +29,12 @@ public final class StatusBuilder {
      * health check in deploy/argocd, or {@code kubectl wait --for=condition=SchemaCompatible}).
      */
     public static final String SCHEMA_COMPATIBLE = "SchemaCompatible";
+    /**
+     * True while the migration cannot go on without a person: a phase awaits approval, it is paused, or something
+     * is wrong that the operator cannot fix alone (the Degraded cases). {@code kubectl wait
+     * --for=condition=ActionRequired} is how a script or a pager waits for "needs a person".
+     */
+    public static final String ACTION_REQUIRED = "ActionRequired";
 
     private StatusBuilder() {
     }
@@ -58,8 +64,16 @@ public final class StatusBuilder {
                         && (d.state() == MigrationState.Blocked || d.state() == MigrationState.Paused),
                         reason, d.message(), generation, now),
                 condition(previous, DEGRADED, d.degraded(), reason, d.message(), generation, now),
-                condition(previous, SCHEMA_COMPATIBLE, schemaCompatible(d), reason, d.message(), generation, now));
+                condition(previous, SCHEMA_COMPATIBLE, schemaCompatible(d), reason, d.message(), generation, now),
+                condition(previous, ACTION_REQUIRED, actionRequired(d), reason, d.message(), generation, now));
         return s;
+    }
+
+    static boolean actionRequired(Decision d) {
+        if (d.phase() == MigrationPhase.Succeeded) {
+            return false;
+        }
+        return d.degraded() || d.state() == MigrationState.Paused || d.reason() == Reason.AwaitingApproval;
     }
 
     static boolean schemaCompatible(Decision d) {

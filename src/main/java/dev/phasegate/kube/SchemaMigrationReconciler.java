@@ -74,7 +74,7 @@ import org.jboss.logging.Logger;
  * Nothing here blocks on the database: SQL runs on the step runner, which triggers a reconcile when it progresses.
  */
 @ControllerConfiguration(name = SchemaMigrationReconciler.NAME, generationAwareEventProcessing = false,
-        informer = @Informer(onUpdateFilter = SpecOrAbortChanged.class))
+        informer = @Informer(onUpdateFilter = SpecOrRequestChanged.class))
 @jakarta.inject.Singleton
 public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, Cleaner<SchemaMigration>,
         AutoCloseable {
@@ -181,6 +181,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         Observations obs = Observations.none()
                 .withSpecProblems(problems)
                 .withAbortAnnotation(abortAnnotation)
+                .withApprovals(ApprovalAnnotations.read(m))
                 .withStep(runtime.observe(uid));
         ConnectionSettings db = null;
         // A Failed migration may still be aborted (its rollback runs under the health gate), so keep watching it.

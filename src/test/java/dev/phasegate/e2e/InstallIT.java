@@ -7,6 +7,7 @@ import dev.phasegate.api.MigrationPhase;
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.PhaseState;
 import dev.phasegate.api.PhaseStatus;
+import dev.phasegate.api.Reason;
 import dev.phasegate.api.SchemaMigration;
 import dev.phasegate.api.SchemaMigrationStatus;
 import dev.phasegate.kube.MigrationValidator;
@@ -290,42 +291,62 @@ class InstallIT {
                 .anySatisfy(p -> assertThat(p).contains("spec.locks.lockTimeout", "shorter than statementTimeout"));
     }
 
-    /** A phase that has succeeded keeps its SQL: the API server refuses the edit, naming the field. */
+    /**
+     * A phase that has started keeps its SQL: the API server refuses the edit, naming the field; a phase held for a
+     * fix (it failed having applied nothing) may be edited, since that edit is the retry.
+     */
     @Test
-    void theSqlOfASucceededPhaseCannotBeEdited(KubeControlPlane kube) {
+    void theSqlOfAStartedPhaseCannotBeEdited(KubeControlPlane kube) {
         String spec = """
                   database: {secretRef: {name: db}}
                   compatibleSchema: {sql: "ALTER TABLE t ADD COLUMN c int;"}
                   cleanup: {sql: "ALTER TABLE t DROP COLUMN b;"}
                 """;
         assertThat(apply(kube, "kept-sql", spec).exitCode()).isZero();
-        // Before the phase succeeds its script may change (a failure that applied nothing is fixed that way).
-        KubectlResult early = apply(kube, "kept-sql", spec.replace("ADD COLUMN c int", "ADD COLUMN c bigint"));
-        assertThat(early.exitCode()).as(early.toString()).isZero();
-        // The status the operator writes once CompatibleSchema has succeeded (Cleanup still to come).
-        kube.adminClient().resources(SchemaMigration.class).inNamespace("default").withName("kept-sql")
-                .editStatus(m -> {
-                    SchemaMigrationStatus st = new SchemaMigrationStatus();
-                    st.phase = MigrationPhase.Cleanup;
-                    st.phases = List.of(phase(PhaseName.CompatibleSchema, PhaseState.Succeeded),
-                            phase(PhaseName.Cleanup, PhaseState.Pending));
-                    m.setStatus(st);
-                    return m;
-                });
+        // Before the phase starts its script may change.
         String applied = spec.replace("ADD COLUMN c int", "ADD COLUMN c bigint");
+        KubectlResult early = apply(kube, "kept-sql", applied);
+        assertThat(early.exitCode()).as(early.toString()).isZero();
+        // The status the operator writes before the first statement of CompatibleSchema runs.
+        PhaseStatus running = phase(PhaseName.CompatibleSchema, PhaseState.Running);
+        running.startedAt = "2026-12-01T10:00:00Z";
+        writeStatus(kube, "kept-sql", MigrationPhase.CompatibleSchema, running);
         KubectlResult edit = apply(kube, "kept-sql", applied.replace("ADD COLUMN c bigint", "ADD COLUMN d int"));
         assertThat(edit.exitCode()).as(edit.toString()).isNotZero();
-        assertThat(edit.stderr()).contains("spec.compatibleSchema.sql", "CompatibleSchema has succeeded");
+        assertThat(edit.stderr()).contains("spec.compatibleSchema.sql", "CompatibleSchema has started");
         KubectlResult removed = apply(kube, "kept-sql", """
                   database: {secretRef: {name: db}}
                   cleanup: {sql: "ALTER TABLE t DROP COLUMN b;"}
                 """);
         assertThat(removed.exitCode()).as("removing the phase is an edit too: " + removed).isNotZero();
-        // Cleanup has not succeeded: its SQL may still change, and so may everything else.
+        // Cleanup has not started: its SQL may still change, and so may everything else.
         KubectlResult cleanup = apply(kube, "kept-sql", applied.replace("DROP COLUMN b", "DROP COLUMN b, DROP COLUMN e")
                 + "  paused: true\n");
         assertThat(cleanup.exitCode()).as(cleanup.toString()).isZero();
+        // Held for a fix: the operator asks for exactly this edit.
+        running.awaitingSpecFix = Reason.SqlError;
+        writeStatus(kube, "kept-sql", MigrationPhase.CompatibleSchema, running);
+        KubectlResult fix = apply(kube, "kept-sql", applied.replace("ADD COLUMN c bigint", "ADD COLUMN d int"));
+        assertThat(fix.exitCode()).as(fix.toString()).isZero();
+        // Once succeeded, never again.
+        PhaseStatus done = phase(PhaseName.CompatibleSchema, PhaseState.Succeeded);
+        done.startedAt = running.startedAt;
+        writeStatus(kube, "kept-sql", MigrationPhase.Cleanup, done);
+        KubectlResult late = apply(kube, "kept-sql", applied);
+        assertThat(late.exitCode()).as(late.toString()).isNotZero();
+        assertThat(late.stderr()).contains("spec.compatibleSchema.sql");
         kube.kubectl("delete", "smig", "kept-sql", "-n", "default").orThrow();
+    }
+
+    private static void writeStatus(KubeControlPlane kube, String name, MigrationPhase phase, PhaseStatus first) {
+        kube.adminClient().resources(SchemaMigration.class).inNamespace("default").withName(name)
+                .editStatus(m -> {
+                    SchemaMigrationStatus st = new SchemaMigrationStatus();
+                    st.phase = phase;
+                    st.phases = List.of(first, phase(PhaseName.Cleanup, PhaseState.Pending));
+                    m.setStatus(st);
+                    return m;
+                });
     }
 
     private static PhaseStatus phase(PhaseName name, PhaseState state) {

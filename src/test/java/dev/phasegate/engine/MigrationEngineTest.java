@@ -27,7 +27,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -142,6 +144,11 @@ class MigrationEngineTest {
             return this;
         }
 
+        SpecBuilder approvalRequired(PhaseName... phases) {
+            s.approvalRequired = new ArrayList<>(List.of(phases));
+            return this;
+        }
+
         SchemaMigrationSpec build() {
             return s;
         }
@@ -163,6 +170,8 @@ class MigrationEngineTest {
         Problem databaseProblem;
         boolean abortAnnotation;
         List<String> specProblems = List.of();
+        String author;
+        final Map<PhaseName, String> approvals = new EnumMap<>(PhaseName.class);
 
         Migration(SchemaMigrationSpec spec) {
             this.spec = spec;
@@ -207,6 +216,21 @@ class MigrationEngineTest {
             return this;
         }
 
+        Migration author(String user) {
+            author = user;
+            return this;
+        }
+
+        /** What the approval annotation of a phase says; null removes it. */
+        Migration approval(PhaseName p, String written) {
+            if (written == null) {
+                approvals.remove(p);
+            } else {
+                approvals.put(p, written);
+            }
+            return this;
+        }
+
         Migration specProblems(String... problems) {
             specProblems = List.of(problems);
             return this;
@@ -225,6 +249,7 @@ class MigrationEngineTest {
                     .withDatabaseProblem(databaseProblem)
                     .withDeployment(deployment)
                     .withHealth(health)
+                    .withApprovals(new Approvals("orders-v2", generation, Optional.ofNullable(author), approvals))
                     .withStep(step);
         }
 

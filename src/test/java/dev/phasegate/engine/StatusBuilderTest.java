@@ -57,31 +57,34 @@ class StatusBuilderTest {
         return condition(s, type).status;
     }
 
-    @ParameterizedTest(name = "{0} {1} {2} degraded={3}: Ready={4} Progressing={5} Blocked={6} Degraded={7}")
+    @ParameterizedTest(name = "{0} {1} {2} degraded={3}: Ready={4} Progressing={5} Blocked={6} Degraded={7}"
+            + " ActionRequired={8}")
     @CsvSource({
-        "CompatibleSchema, Running, Executing,            false, False, True,  False, False",
-        "CodeDeploy,       Waiting, WaitingPeriod,        false, False, True,  False, False",
-        "CodeDeploy,       Waiting, OutsideWindow,        false, False, True,  False, False",
-        "Backfill,         Blocked, LongTransaction,      false, False, False, True,  False",
-        "Cleanup,          Blocked, DeploymentNotFound,   true,  False, False, True,  True",
-        "CompatibleSchema, Paused,  Paused,               false, False, False, True,  False",
-        "Pending,          Blocked, InvalidSpec,          true,  False, False, True,  True",
-        "RollingBack,      Running, RollingBack,          false, False, True,  False, False",
-        "RollingBack,      Blocked, LockRetriesExhausted, false, False, False, True,  False",
-        "Succeeded,        Done,    Succeeded,            false, True,  False, False, False",
-        "Failed,           Done,    SqlError,             true,  False, False, False, True",
-        "Failed,           Done,    RollbackFailed,       true,  False, False, False, True",
-        "RolledBack,       Done,    RolledBack,           false, False, False, False, False",
+        "CompatibleSchema, Running, Executing,            false, False, True,  False, False, False",
+        "CodeDeploy,       Waiting, WaitingPeriod,        false, False, True,  False, False, False",
+        "CodeDeploy,       Waiting, OutsideWindow,        false, False, True,  False, False, False",
+        "Backfill,         Blocked, LongTransaction,      false, False, False, True,  False, False",
+        "Cleanup,          Blocked, DeploymentNotFound,   true,  False, False, True,  True, True",
+        "CompatibleSchema, Paused,  Paused,               false, False, False, True,  False, True",
+        "Pending,          Blocked, InvalidSpec,          true,  False, False, True,  True, True",
+        "RollingBack,      Running, RollingBack,          false, False, True,  False, False, False",
+        "RollingBack,      Blocked, LockRetriesExhausted, false, False, False, True,  False, False",
+        "Succeeded,        Done,    Succeeded,            false, True,  False, False, False, False",
+        "Failed,           Done,    SqlError,             true,  False, False, False, True, True",
+        "Failed,           Done,    RollbackFailed,       true,  False, False, False, True, True",
+        "RolledBack,       Done,    RolledBack,           false, False, False, False, False, False",
+        "Cleanup,          Blocked, AwaitingApproval,     false, False, False, True,  False, True",
     })
     void conditionsFollowPhaseStateAndDegraded(MigrationPhase phase, MigrationState state, Reason reason,
-            boolean degraded, String ready, String progressing, String blockedCondition, String degradedCondition) {
+            boolean degraded, String ready, String progressing, String blockedCondition, String degradedCondition,
+            String actionRequired) {
         SchemaMigrationStatus s = StatusBuilder.build(null, decision(phase, state, reason, "why", degraded), 3, T1,
                 null, null);
         assertThat(s.conditions).extracting(c -> c.type).containsExactly(StatusBuilder.READY,
                 StatusBuilder.PROGRESSING, StatusBuilder.BLOCKED, StatusBuilder.DEGRADED,
-                StatusBuilder.SCHEMA_COMPATIBLE);
+                StatusBuilder.SCHEMA_COMPATIBLE, StatusBuilder.ACTION_REQUIRED);
         assertThat(s.conditions).extracting(c -> c.status).containsExactly(ready, progressing, blockedCondition,
-                degradedCondition, "False");
+                degradedCondition, "False", actionRequired);
         assertThat(s.conditions).allSatisfy(c -> {
             assertThat(c.reason).isEqualTo(reason.name());
             assertThat(c.message).isEqualTo("why");
@@ -177,7 +180,7 @@ class StatusBuilderTest {
         SchemaMigrationStatus old = new SchemaMigrationStatus();
         old.conditions = null;
         SchemaMigrationStatus s = StatusBuilder.build(old, running("x"), 1, T2, null, null);
-        assertThat(s.conditions).hasSize(5)
+        assertThat(s.conditions).hasSize(6)
                 .extracting(c -> c.lastTransitionTime).containsOnly("2026-05-04T10:05:00Z");
     }
 
