@@ -1,4 +1,4 @@
--- Argo CD resource actions for phasegate.dev/SchemaMigration: pause, resume, abort.
+-- Argo CD resource actions for phasegate.dev/SchemaMigration: pause, resume, abort, approve.
 -- An action patches the object with Argo CD's own Kubernetes credentials, not the user's (docs/gitops.md).
 local actions = {}
 local spec = obj.spec or {}
@@ -29,5 +29,10 @@ actions["abort"] = {
   ["disabled"] = abortEnded or abortRequested,
   ["iconClass"] = "fa fa-fw fa-ban",
   ["displayName"] = "Abort and roll back"
+}
+actions["approve"] = {
+  ["disabled"] = st.reason ~= "AwaitingApproval",
+  ["iconClass"] = "fa fa-fw fa-check",
+  ["displayName"] = "Approve the awaited phase (as Argo CD)"
 }
 return actions

@@ -18,7 +18,7 @@ class ArgoCdConfigMapTest {
     static final Path PATCH = ArgoCdLua.HOME.resolve("argocd-cm-patch.yaml");
     static final String HEALTH_KEY = "resource.customizations.health.phasegate.dev_SchemaMigration";
     static final String ACTIONS_KEY = "resource.customizations.actions.phasegate.dev_SchemaMigration";
-    static final List<String> ACTIONS = List.of("pause", "resume", "abort");
+    static final List<String> ACTIONS = List.of("pause", "resume", "abort", "approve");
 
     @Test
     void thePatchIsGeneratedFromTheScripts() throws IOException {

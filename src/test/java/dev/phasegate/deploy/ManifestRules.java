@@ -353,7 +353,11 @@ final class ManifestRules {
     static void assertNoUnknownFields(List<HasMetadata> objects) {
         List<String> problems = new ArrayList<>();
         for (HasMetadata o : objects) {
-            walk(o, o.getKind() + "/" + name(o), problems);
+            // Fabric8's model has no admissionregistration.k8s.io/v1 MutatingAdmissionPolicy yet: it is a generic
+            // resource whose every field is "unknown". FourEyesIT has the real API server validate it instead.
+            if (!o.getKind().startsWith("MutatingAdmissionPolicy")) {
+                walk(o, o.getKind() + "/" + name(o), problems);
+            }
         }
         assertThat(problems).as("fields the Kubernetes model does not know (typos?)").isEmpty();
     }

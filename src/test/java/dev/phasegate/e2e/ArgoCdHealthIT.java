@@ -31,6 +31,7 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
@@ -43,14 +44,15 @@ import org.junit.jupiter.api.Test;
  * sandbox on the live object: its verdict must be the one health_test.yaml gives for that state. The actions run
  * the same way, and what they return is merge-patched onto the live object, as Argo CD does, for the operator to
  * act on. With -Dphasegate.argocd.capture=true each live object is also written to deploy/argocd/testdata, the
- * inputs of the fast ArgoCdHealthTest and ArgoCdActionsTest.
+ * inputs of the fast ArgoCdHealthTest and ArgoCdActionsTest (=name,name captures just those).
  */
 @WithKubeControlPlane
 @WithPostgres
 class ArgoCdHealthIT {
     private static final String NS = ServiceAccountOperator.NAMESPACE;
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
-    private static final boolean CAPTURE = Boolean.getBoolean("phasegate.argocd.capture");
+    /** "true" captures every state; a comma list captures only those (the others' messages stay as tested). */
+    private static final String CAPTURE = System.getProperty("phasegate.argocd.capture", "");
     /** Label on every migration this class creates, so it deletes just those at the end. */
     private static final String MINE = "phasegate.dev/test";
 
@@ -195,6 +197,20 @@ class ArgoCdHealthIT {
     }
 
     @Test
+    void beforeTheExpandAnAwaitedApprovalIsSuspendedAndTheApproveActionReachesTheOperator() {
+        shopMigration("refunds-approved", """
+                approvalRequired: [CompatibleSchema]
+                compatibleSchema: {sql: ALTER TABLE refunds ADD COLUMN approved_by text;}
+                """);
+        Map<String, Object> awaiting = reach("refunds-approved", s -> s.reason == Reason.AwaitingApproval,
+                "awaiting-approval-before-expand");
+        runAction("approve", awaiting);
+        SchemaMigrationStatus done = awaitStatus("refunds-approved", s -> s.phase == MigrationPhase.Succeeded);
+        assertThat(done.phases.get(0).approval.approvedBy).as("the approval is Argo CD's")
+                .isEqualTo("system:serviceaccount:argocd:argocd-server");
+    }
+
+    @Test
     void beforeTheExpandAWindowIsProgressingAndWhatNeedsAGitFixIsDegraded() {
         ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
         DateTimeFormatter hhmm = DateTimeFormatter.ofPattern("HH:mm");
@@ -260,7 +276,7 @@ class ArgoCdHealthIT {
     /** Asserts health.lua's verdict on a live object, and with capture on saves it as testdata/NAME.yaml. */
     private static void verdict(String capture, Map<String, Object> object) {
         ArgoCdTestFiles.HealthCase expected = ArgoCdTestFiles.healthCase(capture);
-        if (CAPTURE) {
+        if (CAPTURE.equals("true") || List.of(CAPTURE.split(",")).contains(capture)) {
             Path file = Path.of("deploy", "argocd", "testdata", capture + ".yaml");
             Map<String, Object> written = ArgoCdTestFiles.write(file, object);
             assertThat(MergePatch.same(ArgoCdTestFiles.load(file), written)).as("%s reads back as written", file)
