@@ -8,7 +8,8 @@
 -- Healthy     the schema accepts the new code (SchemaCompatible=True): later waves (the app's Deployment) go on,
 --             also through multi-day waits, the backfill and a Cleanup that waits for old pods; and Succeeded.
 -- Progressing the operator has not answered the current generation yet, or the expand is still under way.
--- Suspended   before the expand, a person must act: paused, or a gate or the database is in the way.
+-- Suspended   before the expand, a person must act: paused, an approval awaited, or a gate or the database is in
+--             the way.
 -- Degraded    failed, aborting or rolled back; or, before the expand, refused until the spec is fixed in Git.
 local hs = {}
 local generation = nil
@@ -59,7 +60,7 @@ if refused[reason] then
   hs.message = message
   return hs
 end
-if state == "Paused" or state == "Blocked" then
+if state == "Paused" or state == "Blocked" or state == "AwaitingApproval" then
   hs.status = "Suspended"
   hs.message = message
   return hs

@@ -10,6 +10,13 @@ public enum MigrationState {
     Blocked,
     /** spec.paused is set. */
     Paused,
+    /** The next phase is in spec.approvalRequired and waits for a person other than the author to approve it. */
+    AwaitingApproval,
     /** Terminal: Succeeded, RolledBack or Failed. */
-    Done
+    Done;
+
+    /** Something holds the migration until it changes: a gate, a pause, an awaited approval. */
+    public boolean held() {
+        return this == Blocked || this == Paused || this == AwaitingApproval;
+    }
 }

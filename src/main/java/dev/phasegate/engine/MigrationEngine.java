@@ -233,7 +233,7 @@ public final class MigrationEngine {
             }
             Instant notBefore = Times.parse(rec.notBefore);
             boolean waitLeft = notBefore != null && now.isBefore(notBefore);
-            return decision(MigrationState.Blocked, Reason.AwaitingApproval, v.waiting()
+            return decision(MigrationState.AwaitingApproval, Reason.AwaitingApproval, v.waiting()
                     + (waitLeft ? "; its minimum wait runs until " + Times.format(notBefore) + " in any case" : ""),
                     waitLeft ? notBefore : null, null, null, false);
         }
@@ -884,8 +884,8 @@ public final class MigrationEngine {
 
         /** Adds an Event when a gate closes or opens, i.e. when the migration becomes or stops being held. */
         Decision withTransitionNotes(Decision d) {
-            boolean wasHeld = old.state == MigrationState.Blocked || old.state == MigrationState.Paused;
-            boolean isHeld = d.state() == MigrationState.Blocked || d.state() == MigrationState.Paused;
+            boolean wasHeld = old.state != null && old.state.held();
+            boolean isHeld = d.state().held();
             boolean changed = old.state != d.state() || old.reason != d.reason();
             List<Note> all = new ArrayList<>(d.notes());
             if (isHeld && changed && all.stream().noneMatch(n -> n.reason() == d.reason())) {

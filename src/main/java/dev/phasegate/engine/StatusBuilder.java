@@ -61,7 +61,7 @@ public final class StatusBuilder {
                         && (d.state() == MigrationState.Running || d.state() == MigrationState.Waiting),
                         reason, d.message(), generation, now),
                 condition(previous, BLOCKED, !terminal
-                        && (d.state() == MigrationState.Blocked || d.state() == MigrationState.Paused),
+                        && d.state().held(),
                         reason, d.message(), generation, now),
                 condition(previous, DEGRADED, d.degraded(), reason, d.message(), generation, now),
                 condition(previous, SCHEMA_COMPATIBLE, schemaCompatible(d), reason, d.message(), generation, now),
@@ -73,7 +73,7 @@ public final class StatusBuilder {
         if (d.phase() == MigrationPhase.Succeeded) {
             return false;
         }
-        return d.degraded() || d.state() == MigrationState.Paused || d.reason() == Reason.AwaitingApproval;
+        return d.degraded() || d.state() == MigrationState.Paused || d.state() == MigrationState.AwaitingApproval;
     }
 
     static boolean schemaCompatible(Decision d) {

@@ -43,14 +43,16 @@ class ObservabilityChartTest {
     @Test
     void alertThresholdsComeFromValues() {
         GenericKubernetesResource rule = kind(render(values("metrics.alerts.enabled", true,
-                "metrics.alerts.blockedFor", "2h", "metrics.alerts.watchdogCancels", 9)), "PrometheusRule");
+                "metrics.alerts.blockedFor", "2h", "metrics.alerts.watchdogCancels", 9,
+                "metrics.alerts.approvalAwaitedFor", "3d")), "PrometheusRule");
         List<Map<String, Object>> rules = (List<Map<String, Object>>) ((List<Map<String, Object>>) rule.get("spec",
                 "groups")).get(0).get("rules");
         assertThat(rules).extracting(r -> r.get("alert")).containsExactly("PhasegateMigrationBlocked",
-                "PhasegateHealthGateClosed", "PhasegateBackfillStalled", "PhasegateWatchdogCancelsPilingUp",
+                "PhasegateApprovalAwaited", "PhasegateHealthGateClosed", "PhasegateBackfillStalled", "PhasegateWatchdogCancelsPilingUp",
                 "PhasegateMigrationFailed");
         assertThat(rules.get(0)).containsEntry("for", "2h");
-        assertThat((String) rules.get(3).get("expr")).endsWith("> 9");
+        assertThat(rules.get(1)).containsEntry("for", "3d");
+        assertThat((String) rules.get(4).get("expr")).endsWith("> 9");
         assertThat(rules).allSatisfy(r -> assertThat((Map<String, Object>) r.get("annotations"))
                 .containsKeys("summary", "description"));
     }

@@ -56,11 +56,23 @@ class HelmInstallIT {
                 .as("a namespace that is not watched").isEqualTo("no");
         assertThat(canI(kube, sa, "default", "get", "secrets")).isEqualTo("no");
 
+        // The four-eyes admission policies (on by default) are accepted by the API server as rendered.
+        for (String kind : List.of("mutatingadmissionpolicy", "mutatingadmissionpolicybinding")) {
+            assertThat(kube.kubectl("get", kind, "phasegate-four-eyes-author", "-o", "name").orThrow())
+                    .isNotBlank();
+        }
+        for (String kind : List.of("validatingadmissionpolicy", "validatingadmissionpolicybinding")) {
+            assertThat(kube.kubectl("get", kind, "phasegate-four-eyes", "-o", "name").orThrow()).isNotBlank();
+        }
+
         String out = Helm.uninstall("phasegate").withNamespace(RELEASE_NS).withKubeConfig(kube.kubeconfig()).call();
         assertThat(out).contains("uninstalled");
         assertThat(admin.apps().deployments().inNamespace(RELEASE_NS).withName("phasegate").get()).isNull();
         assertThat(admin.rbac().roleBindings().inNamespace("shop").list().getItems())
                 .noneMatch(b -> b.getMetadata().getName().startsWith("phasegate"));
+        assertThat(kube.kubectl("get", "validatingadmissionpolicy,mutatingadmissionpolicy", "-o", "name")
+                .orThrow()).as("uninstalled with the release: other tests share this API server").doesNotContain(
+                        "phasegate-four-eyes");
         await("the uninstalled RBAC stops counting").atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(canI(kube, sa, "shop", "watch", "schemamigrations.phasegate.dev")).isEqualTo("no"));
     }

@@ -28,7 +28,7 @@ class ApprovalsTest {
     void anUnapprovedPhaseWaitsSaysHowToApproveAndAsksOnce() {
         Migration m = Migration.of(spec().expand(EXPAND).approvalRequired(CompatibleSchema)).author("alice");
         Decision d = m.decide();
-        assertThat(d.state()).isEqualTo(MigrationState.Blocked);
+        assertThat(d.state()).isEqualTo(MigrationState.AwaitingApproval);
         assertThat(d.reason()).isEqualTo(Reason.AwaitingApproval);
         assertThat(d.step()).isEmpty();
         assertThat(d.message()).contains("CompatibleSchema needs approval, awaited since 2026-05-04T10:00:00Z",

@@ -73,7 +73,7 @@ class StatusBuilderTest {
         "Failed,           Done,    SqlError,             true,  False, False, False, True, True",
         "Failed,           Done,    RollbackFailed,       true,  False, False, False, True, True",
         "RolledBack,       Done,    RolledBack,           false, False, False, False, False, False",
-        "Cleanup,          Blocked, AwaitingApproval,     false, False, False, True,  False, True",
+        "Cleanup,          AwaitingApproval, AwaitingApproval, false, False, False, True, False, True",
     })
     void conditionsFollowPhaseStateAndDegraded(MigrationPhase phase, MigrationState state, Reason reason,
             boolean degraded, String ready, String progressing, String blockedCondition, String degradedCondition,

@@ -32,7 +32,7 @@ class AlertRulesTest {
         Map<String, Object> spec = spec();
         Result r = check(spec);
         assertThat(r.exit()).as(r.output()).isZero();
-        assertThat(r.output()).contains(": 5 rules found").startsWith("SUCCESS");
+        assertThat(r.output()).contains(": 6 rules found").startsWith("SUCCESS");
     }
 
     @Test
