@@ -68,17 +68,19 @@ class FourEyesIT {
                   - {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}
                   - {apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}
                 """, "apply", "-f", "-").orThrow();
-        await("RBAC and the policies take effect").atMost(Duration.ofSeconds(30)).until(() -> "yes".equals(
-                kube.kubectl("auth", "can-i", "create", "schemamigrations.phasegate.dev", "-n", NS, "--as=bob")
-                        .stdout().trim()) && policiesActive());
+        await("RBAC and the policies take effect").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(kube.kubectl("auth", "can-i", "create", "schemamigrations.phasegate.dev", "-n", NS,
+                    "--as=bob").stdout().trim()).isEqualTo("yes");
+            KubectlResult probe = probeCreate();
+            assertThat(probe.stdout()).as(probe.toString()).isEqualTo("alice");
+        });
         fx.secret(NS, "orders-db", db);
     }
 
     /** Admission policies are loaded asynchronously: a probe create shows the mutating one at work. */
-    private static boolean policiesActive() {
-        KubectlResult r = kube.kubectlWithInput(migration("probe", "", "{}", "SELECT 1;"), "create", "--dry-run=server",
+    private static KubectlResult probeCreate() {
+        return kube.kubectlWithInput(migration("probe", "", "[]", "SELECT 1;"), "create", "--dry-run=server",
                 "-o", "jsonpath={.metadata.annotations.phasegate\\.dev/author}", "-f", "-", "--as=alice");
-        return r.exitCode() == 0 && r.stdout().equals("alice");
     }
 
     @AfterAll
@@ -175,7 +177,8 @@ class FourEyesIT {
                 "To approve generation 2");
         assertThat(cleanupApproval(voided).voided).contains("the spec changed after bob approved generation 1");
         String describe = kube.kubectl("describe", "smig", "fe-cleanup", "-n", NS).orThrow();
-        assertThat(describe).contains("Awaiting Approval", "Voided:", "the spec changed after bob");
+        assertThat(describe).containsPattern("State: +AwaitingApproval").contains("Voided:",
+                "the spec changed after bob");
         assertThat(db.columns("fe_invoices")).contains("legacy");
 
         // The SQL of a phase that started cannot change any more: the API server names the field.
