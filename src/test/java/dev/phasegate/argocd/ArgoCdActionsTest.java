@@ -23,7 +23,10 @@ class ArgoCdActionsTest {
     static final Map<String, Map<String, Object>> PATCHES = Map.of(
             "pause", Map.of("spec", Map.of("paused", true)),
             "resume", Map.of("spec", Map.of("paused", false)),
-            "abort", Map.of("metadata", Map.of("annotations", Map.of("phasegate.dev/abort", "true"))));
+            "abort", Map.of("metadata", Map.of("annotations", Map.of("phasegate.dev/abort", "true"))),
+            // The phase and generation come from the captured status and metadata; the approver is Argo CD.
+            "approve", Map.of("metadata", Map.of("annotations", Map.of("approval.phasegate.dev/CompatibleSchema",
+                    "generation=1,by=system:serviceaccount:argocd:argocd-server"))));
 
     @SuppressWarnings("unchecked")
     static List<Map<String, Object>> section(String name) {
