@@ -195,6 +195,34 @@ class FourEyesIT {
         as("alice", "delete", "smig", "fe-cleanup").orThrow();
     }
 
+    @Test
+    void serverSideApplyKeepsTheAuthorAndThePluginPausesResumesAndAborts() throws Exception {
+        String manifest = migration("fe-ssa", "", "[CompatibleSchema]", "SELECT 1;");
+        as("alice", "apply", "--server-side", "-f", "-").input(manifest).orThrow();
+        assertThat(annotations("fe-ssa")).containsEntry("phasegate.dev/author", "alice");
+        // The same manager applies again without the annotation it never wrote: the author must survive.
+        KubectlResult again = as("alice", "apply", "--server-side", "-f", "-")
+                .input(manifest.replace("SELECT 1;", "SELECT 2;")).run();
+        assertThat(again.exitCode()).as(again.toString()).isZero();
+        assertThat(annotations("fe-ssa")).containsEntry("phasegate.dev/author", "alice");
+        awaitStatus("fe-ssa", s -> s.reason == Reason.AwaitingApproval);
+
+        assertThat(plugin("phasegate", "pause", "fe-ssa", "-n", NS, "--as=bob").exitCode()).isZero();
+        awaitStatus("fe-ssa", s -> s.state == dev.phasegate.api.MigrationState.Paused
+                || s.reason == Reason.AwaitingApproval && s.observedGeneration == 3);
+        assertThat(kube.adminClient().resources(SchemaMigration.class).inNamespace(NS).withName("fe-ssa").get()
+                .getSpec().paused).isTrue();
+        assertThat(plugin("phasegate", "resume", "fe-ssa", "-n", NS, "--as=bob").exitCode()).isZero();
+        assertThat(kube.adminClient().resources(SchemaMigration.class).inNamespace(NS).withName("fe-ssa").get()
+                .getSpec().paused).isFalse();
+        assertThat(plugin("phasegate", "abort", "fe-ssa", "-n", NS, "--as=bob").exitCode()).isZero();
+        awaitStatus("fe-ssa", s -> s.phase == MigrationPhase.RolledBack);
+        KubectlResult unknown = plugin("phasegate", "approve", "fe-ssa", "Contract", "-n", NS);
+        assertThat(unknown.exitCode()).isNotZero();
+        assertThat(unknown.stderr()).contains("unknown phase 'Contract'");
+        as("alice", "delete", "smig", "fe-ssa").orThrow();
+    }
+
     private static ApprovalStatus cleanupApproval(SchemaMigrationStatus s) {
         return s.phases.stream().filter(p -> p.name == PhaseName.Cleanup).findFirst().orElseThrow().approval;
     }
