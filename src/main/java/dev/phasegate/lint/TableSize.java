@@ -1,0 +1,46 @@
+package dev.phasegate.lint;
+
+import java.util.Locale;
+
+/** How big the table a statement works on is, as far as the lint can tell, and the words that say so. */
+record TableSize(Kind kind, String description) {
+
+    /** NEW: created earlier in the same script, so nobody else uses it yet. */
+    enum Kind { NEW, SMALL, LARGE, UNKNOWN }
+
+    static TableSize of(String table, boolean createdEarlier, CatalogFacts catalog, LintThresholds t) {
+        if (createdEarlier) {
+            return new TableSize(Kind.NEW, table + " is created earlier in the same script");
+        }
+        if (!catalog.known()) {
+            return new TableSize(Kind.UNKNOWN, "the size of " + table + " is unknown (no database consulted)");
+        }
+        TableFacts f = catalog.table(table).orElse(null);
+        if (f == null) {
+            return new TableSize(Kind.UNKNOWN, table + " is not in the catalog yet, so its size is unknown");
+        }
+        String size = (f.rows() < 0 ? "never analysed" : "about " + String.format(Locale.ROOT, "%,d", (long) f.rows())
+                + " rows") + ", " + bytes(f.bytes()) + " (pg_class estimate)";
+        boolean small = f.bytes() <= t.smallTableBytes() && (f.rows() < 0 || f.rows() <= t.smallTableRows());
+        return new TableSize(small ? Kind.SMALL : Kind.LARGE, table + " has " + size);
+    }
+
+    /** The severity of a scan or rewrite under a strong lock of a table this big; null when harmless. */
+    Severity costSeverity() {
+        return switch (kind) {
+            case NEW -> null;
+            case SMALL -> Severity.NOTE;
+            case LARGE, UNKNOWN -> Severity.ERROR;
+        };
+    }
+
+    private static String bytes(long b) {
+        if (b < 1024 * 1024) {
+            return (b / 1024) + " kB";
+        }
+        if (b < 1024L * 1024 * 1024) {
+            return (b / (1024 * 1024)) + " MB";
+        }
+        return String.format(Locale.ROOT, "%.1f GB", b / (1024.0 * 1024 * 1024));
+    }
+}
