@@ -17,15 +17,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Reads what the lint needs of the live database in one read-only statement, one round trip: the server version and,
  * for each table the migration names, its row and size estimates from pg_class (never a scan, never
  * pg_relation_size, which would lock the table), its valid unique indexes, its validated {@code CHECK (col IS NOT
  * NULL)} constraints and its column types. Tables are resolved with to_regclass, which takes no lock; the statement
- * locks only catalog tables (AccessShareLock).
+ * locks only catalog tables (AccessShareLock). NOT NULL checks are recognised in the stored expression tree
+ * (pg_constraint.conbin), not with pg_get_constraintdef, which opens the table and so would queue behind an ACCESS
+ * EXCLUSIVE lock on it.
  */
 public final class CatalogFactsReader {
 
@@ -54,9 +54,12 @@ public final class CatalogFactsReader {
                                     FROM pg_index i
                                     WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid
                                       AND i.indpred IS NULL AND i.indexprs IS NULL),
-                        'checks', (SELECT coalesce(json_agg(pg_get_constraintdef(k.oid)), '[]'::json)
+                        'checks', (SELECT coalesce(json_agg(quote_ident(a.attname)), '[]'::json)
                                    FROM pg_constraint k
-                                   WHERE k.conrelid = c.oid AND k.contype = 'c' AND k.convalidated),
+                                   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.conkey[1]
+                                   WHERE k.conrelid = c.oid AND k.contype = 'c' AND k.convalidated
+                                     AND cardinality(k.conkey) = 1
+                                     AND k.conbin::text ~ '^\\{NULLTEST :arg \\{VAR [^{}]*\\} :nulltesttype 1 '),
                         'columns', (SELECT coalesce(json_object_agg(quote_ident(a.attname),
                                                                     format_type(a.atttypid, a.atttypmod)), '{}'::json)
                                     FROM pg_attribute a
@@ -65,7 +68,6 @@ public final class CatalogFactsReader {
                     WHERE c.relkind IN ('r', 'p', 'm'))::text AS tables
             """;
 
-    private static final Pattern NOT_NULL_CHECK = Pattern.compile("CHECK \\(\\((.+) IS NOT NULL\\)\\)");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private CatalogFactsReader() {
@@ -103,12 +105,7 @@ public final class CatalogFactsReader {
                     uniques.add(new TableFacts.UniqueIndex(u.get("name").asText(), columns));
                 }
                 Set<String> checked = new HashSet<>();
-                for (JsonNode k : t.get("checks")) {
-                    Matcher m = NOT_NULL_CHECK.matcher(k.asText());
-                    if (m.matches()) {
-                        checked.add(m.group(1));
-                    }
-                }
+                t.get("checks").forEach(col -> checked.add(col.asText()));
                 Map<String, String> columns = new HashMap<>();
                 t.get("columns").fields().forEachRemaining(e -> columns.put(e.getKey(), e.getValue().asText()));
                 out.put(t.get("name").asText(), new TableFacts(t.get("rows").asDouble(), t.get("bytes").asLong(),
