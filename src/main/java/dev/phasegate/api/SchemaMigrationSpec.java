@@ -42,6 +42,9 @@ public class SchemaMigrationSpec {
 
     public LocksSpec locks = new LocksSpec();
 
+    @JsonPropertyDescription("SQL safety lint overrides (docs/lint.md); the lint always runs.")
+    public LintSpec lint = new LintSpec();
+
     @JsonPropertyDescription("Stop at the next safe point (between statements or batches).")
     public boolean paused;
 

@@ -76,7 +76,8 @@ final class LintContext {
     }
 
     TableSize size(String table) {
-        return TableSize.of(table, isNew(table), catalog, thresholds);
+        boolean fromExpand = cleanup() && !expandCreates.opaque() && expandCreates.createsRelation(table);
+        return TableSize.of(table, isNew(table), fromExpand, catalog, thresholds);
     }
 
     Optional<TableFacts> facts(String table) {

@@ -5,17 +5,25 @@ import java.util.Locale;
 /** How big the table a statement works on is, as far as the lint can tell, and the words that say so. */
 record TableSize(Kind kind, String description) {
 
-    /** NEW: created earlier in the same script, so nobody else uses it yet. */
-    enum Kind { NEW, SMALL, LARGE, UNKNOWN }
+    /**
+     * NEW: created earlier in the same script, so nobody else uses it yet. LATER: not there yet because the expand
+     * creates it; by Cleanup the application has written to it, so the lint checks it again when Cleanup starts.
+     */
+    enum Kind { NEW, SMALL, LARGE, UNKNOWN, LATER }
 
-    static TableSize of(String table, boolean createdEarlier, CatalogFacts catalog, LintThresholds t) {
+    static TableSize of(String table, boolean createdEarlier, boolean expandCreates, CatalogFacts catalog,
+            LintThresholds t) {
         if (createdEarlier) {
             return new TableSize(Kind.NEW, table + " is created earlier in the same script");
+        }
+        TableFacts f = catalog.known() ? catalog.table(table).orElse(null) : null;
+        if (f == null && expandCreates) {
+            return new TableSize(Kind.LATER, table + " is created by CompatibleSchema, so its size is not known yet;"
+                    + " the lint checks it again against the real table when Cleanup starts");
         }
         if (!catalog.known()) {
             return new TableSize(Kind.UNKNOWN, "the size of " + table + " is unknown (no database consulted)");
         }
-        TableFacts f = catalog.table(table).orElse(null);
         if (f == null) {
             return new TableSize(Kind.UNKNOWN, table + " is not in the catalog yet, so its size is unknown");
         }
@@ -30,6 +38,7 @@ record TableSize(Kind kind, String description) {
         return switch (kind) {
             case NEW -> null;
             case SMALL -> Severity.NOTE;
+            case LATER -> Severity.WARNING;
             case LARGE, UNKNOWN -> Severity.ERROR;
         };
     }
