@@ -19,4 +19,9 @@ public class LintStatus {
     public List<LintFindingStatus> findings = new ArrayList<>();
     /** Findings not listed in findings, to keep the status small. */
     public Integer omitted;
+    /** Per statement: the lock it takes, the work under it and a rough duration (docs/lint.md, "The plan"). */
+    @io.fabric8.generator.annotation.Size(max = 20)
+    public List<String> plan = new ArrayList<>();
+    /** Statements not listed in plan. */
+    public Integer planOmitted;
 }

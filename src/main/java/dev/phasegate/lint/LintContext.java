@@ -88,6 +88,11 @@ final class LintContext {
         return catalog.known() && catalog.serverVersionNum() > 0 ? catalog.serverVersionNum() : OLDEST_SUPPORTED;
     }
 
+    /** The statement's command and first table, e.g. {@code CREATE INDEX orders}; never a literal. */
+    String summary() {
+        return summary;
+    }
+
     Optional<String> table() {
         return statement.tableName();
     }

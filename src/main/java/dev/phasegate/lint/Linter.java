@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The SQL safety lint: a pure function of the migration's scripts, the catalog facts and the thresholds. Each
@@ -25,11 +26,26 @@ public final class Linter {
     public static List<Finding> lint(String expandSql, String cleanupSql, CatalogFacts catalog,
             LintThresholds thresholds) {
         List<Finding> out = new ArrayList<>();
-        CreatedObjects none = CreatedObjects.ofStatements(List.of());
-        lintScript(PhaseName.CompatibleSchema, expandSql, none, catalog, thresholds, out);
-        CreatedObjects expandCreates = parses(expandSql) ? CreatedObjects.of(expandSql) : none;
-        lintScript(PhaseName.Cleanup, cleanupSql, expandCreates, catalog, thresholds, out);
+        forEachStatement(expandSql, cleanupSql, catalog, thresholds, out, c -> {
+            IndexRules.check(c);
+            ConstraintRules.check(c);
+            ColumnRules.check(c);
+            TableRules.check(c);
+            PhaseRules.check(c);
+        });
         return List.copyOf(out);
+    }
+
+    /**
+     * Visits every statement of both scripts with its context; a script phasegate refuses to run becomes one
+     * finding in out instead. The plan walks the scripts the same way as the rules.
+     */
+    static void forEachStatement(String expandSql, String cleanupSql, CatalogFacts catalog, LintThresholds thresholds,
+            List<Finding> out, Consumer<LintContext> visit) {
+        CreatedObjects none = CreatedObjects.ofStatements(List.of());
+        visitScript(PhaseName.CompatibleSchema, expandSql, none, catalog, thresholds, out, visit);
+        CreatedObjects expandCreates = parses(expandSql) ? CreatedObjects.of(expandSql) : none;
+        visitScript(PhaseName.Cleanup, cleanupSql, expandCreates, catalog, thresholds, out, visit);
     }
 
     /** The tables the scripts name, as statements write them: what the catalog reader should look up. */
@@ -50,8 +66,8 @@ public final class Linter {
         return names;
     }
 
-    private static void lintScript(PhaseName phase, String sql, CreatedObjects expandCreates, CatalogFacts catalog,
-            LintThresholds thresholds, List<Finding> out) {
+    private static void visitScript(PhaseName phase, String sql, CreatedObjects expandCreates, CatalogFacts catalog,
+            LintThresholds thresholds, List<Finding> out, Consumer<LintContext> visit) {
         if (sql == null || sql.isBlank()) {
             return;
         }
@@ -63,13 +79,8 @@ public final class Linter {
             return;
         }
         for (int i = 0; i < statements.size(); i++) {
-            LintContext c = new LintContext(phase, statements.get(i), statements.subList(0, i), expandCreates,
-                    catalog, thresholds, out);
-            IndexRules.check(c);
-            ConstraintRules.check(c);
-            ColumnRules.check(c);
-            TableRules.check(c);
-            PhaseRules.check(c);
+            visit.accept(new LintContext(phase, statements.get(i), statements.subList(0, i), expandCreates, catalog,
+                    thresholds, out));
         }
     }
 

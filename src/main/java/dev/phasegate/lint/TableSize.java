@@ -43,7 +43,7 @@ record TableSize(Kind kind, String description) {
         };
     }
 
-    private static String bytes(long b) {
+    static String bytes(long b) {
         if (b < 1024 * 1024) {
             return (b / 1024) + " kB";
         }

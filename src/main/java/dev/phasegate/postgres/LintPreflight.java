@@ -1,5 +1,6 @@
 package dev.phasegate.postgres;
 
+import dev.phasegate.api.LintStatus;
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.SchemaMigrationSpec;
 import dev.phasegate.lint.CatalogSnapshot;
@@ -7,15 +8,21 @@ import dev.phasegate.lint.Finding;
 import dev.phasegate.lint.LintGate;
 import dev.phasegate.lint.LintThresholds;
 import dev.phasegate.lint.Linter;
+import dev.phasegate.lint.PlanEntry;
+import dev.phasegate.lint.Planner;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 
 /**
  * The SQL safety lint before a SQL phase applies anything: the catalog facts of the tables the scripts name (one
- * read-only round trip), the findings of this phase's script and of every later one, judged against spec.lint.allow.
+ * read-only round trip), the findings of this phase's script and of every later one, judged against spec.lint.allow,
+ * and their plan (lock, work, estimate per statement) for status.lint.
  */
 public final class LintPreflight {
+
+    /** status.lint.plan lists at most this many statements. */
+    static final int MAX_PLAN = 20;
 
     private LintPreflight() {
     }
@@ -29,6 +36,14 @@ public final class LintPreflight {
         // The expand is read at Cleanup too (what it created), but its findings were judged before it ran.
         List<Finding> findings = Linter.lint(expand, cleanup, facts, thresholds).stream()
                 .filter(f -> f.phase().ordinal() >= before.ordinal()).toList();
-        return LintGate.judge(findings, spec.lint == null ? List.of() : spec.lint.allow, before, now);
+        LintGate.Verdict verdict = LintGate.judge(findings, spec.lint == null ? List.of() : spec.lint.allow, before,
+                now);
+        List<PlanEntry> plan = Planner.plan(expand, cleanup, facts, thresholds).stream()
+                .filter(e -> e.phase().ordinal() >= before.ordinal()).toList();
+        LintStatus status = verdict.status();
+        plan.stream().limit(MAX_PLAN).forEach(e -> status.plan.add(e.phase() + " " + e.statement() + " "
+                + e.summary() + ": " + e.lock() + ", " + e.work() + ", " + e.estimate()));
+        status.planOmitted = plan.size() > MAX_PLAN ? plan.size() - MAX_PLAN : null;
+        return verdict;
     }
 }

@@ -68,6 +68,11 @@ class LintIT {
                 "nothing of this phase was applied");
         assertThat(blocked.lint.blocking).isEqualTo(1);
         assertThat(blocked.lint.findings).extracting(f -> f.rule).containsExactly("index-not-concurrent");
+        assertThat(blocked.lint.plan).containsExactly(
+                "CompatibleSchema 1 ALTER TABLE li_orders: ACCESS EXCLUSIVE, catalog only, instant once the lock is"
+                        + " granted",
+                "CompatibleSchema 2 CREATE INDEX li_orders: SHARE, builds an index, under 1 s (1 MB at an assumed"
+                        + " 40 MB/s)");
         assertThat(db.columns("li_orders")).doesNotContain("code");
 
         kube.client().resources(SchemaMigration.class).inNamespace(ns).withName("li").edit(m -> {
