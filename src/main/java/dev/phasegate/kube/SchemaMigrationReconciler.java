@@ -24,6 +24,8 @@ import dev.phasegate.engine.StatusBuilder;
 import dev.phasegate.engine.Step;
 import dev.phasegate.engine.StepObservation;
 import dev.phasegate.engine.Times;
+import dev.phasegate.lint.LintGate;
+import dev.phasegate.lint.LintThresholds;
 import dev.phasegate.metrics.MigrationMetrics;
 import dev.phasegate.postgres.BackfillVerifier;
 import dev.phasegate.postgres.Backfiller;
@@ -32,12 +34,10 @@ import dev.phasegate.postgres.Sessions;
 import dev.phasegate.postgres.ConnectionSettings;
 import dev.phasegate.postgres.HealthMonitor;
 import dev.phasegate.postgres.JdbcUrlPolicy;
+import dev.phasegate.postgres.LintPreflight;
 import dev.phasegate.postgres.LockPolicy;
 import dev.phasegate.postgres.SessionSettings;
 import dev.phasegate.postgres.SpecPreflight;
-import dev.phasegate.postgres.LintPreflight;
-import dev.phasegate.lint.LintGate;
-import dev.phasegate.lint.LintThresholds;
 import dev.phasegate.postgres.SqlFailure;
 import dev.phasegate.postgres.SqlStepExecutor;
 import dev.phasegate.postgres.StepRunner;
@@ -91,11 +91,18 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
      * @param showQueryText put blockers' query texts in status and Events (phasegate.health.show-query-text); they
      *                      can carry other sessions' data, so the default names only command and table
      * @param allowedHosts  host globs a Secret's jdbcUrl may name (phasegate.database.allowed-hosts); empty: any
+     * @param lint          where the lint's small tables end (phasegate.lint.small-table-rows / -bytes)
      */
     public record Options(Duration lockRetryBase, Duration healthInterval, boolean showQueryText,
-            List<String> allowedHosts) {
+            List<String> allowedHosts, LintThresholds lint) {
         public Options {
             allowedHosts = List.copyOf(allowedHosts == null ? List.of() : allowedHosts);
+            lint = lint == null ? LintThresholds.DEFAULT : lint;
+        }
+
+        public Options(Duration lockRetryBase, Duration healthInterval, boolean showQueryText,
+                List<String> allowedHosts) {
+            this(lockRetryBase, healthInterval, showQueryText, allowedHosts, LintThresholds.DEFAULT);
         }
 
         public Options(Duration lockRetryBase, Duration healthInterval) {
@@ -417,7 +424,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                     return syntax;
                 }
                 LintGate.Verdict lint = LintPreflight.run(c, lintSpec, phase, Times.format(clock.instant()),
-                        LintThresholds.DEFAULT);
+                        options.lint());
                 runtime.linted(lint);
                 return lint.block().map(message -> new StepObservation.Failed(phase, false, 0, Reason.LintFailed,
                         message + "; nothing was run", false));

@@ -106,6 +106,19 @@ class LintCatalogIT {
     }
 
     @Test
+    void lowerThresholdsMakeTheSmallTableBig() throws SQLException {
+        String sql = "CREATE INDEX lint_small_a ON lint_small (a)";
+        CatalogSnapshot facts;
+        try (Connection c = db.connect()) {
+            facts = CatalogFactsReader.read(c, Linter.tables(sql));
+        }
+        assertThat(Linter.lint(sql, null, facts, new LintThresholds(5, 1024 * 1024)))
+                .extracting(Finding::severity).containsExactly(Severity.ERROR);
+        assertThat(Linter.lint(sql, null, facts, LintThresholds.DEFAULT))
+                .extracting(Finding::severity).containsExactly(Severity.NOTE);
+    }
+
+    @Test
     void aMissingTableCountsAsUnknownAndIsAnError() throws SQLException {
         assertThat(lint("CREATE INDEX lint_ghost_a ON lint_ghost (a)", null))
                 .containsExactly("index-not-concurrent:ERROR@CompatibleSchema-1");
