@@ -6,6 +6,7 @@ import dev.phasegate.postgres.sql.DropTargets;
 import dev.phasegate.postgres.sql.SqlScript;
 import dev.phasegate.postgres.sql.SqlScriptException;
 import dev.phasegate.postgres.sql.SqlStatement;
+import dev.phasegate.postgres.sql.StatementDetails;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -58,7 +59,7 @@ public final class Linter {
             for (SqlStatement s : SqlScript.parse(sql).statements()) {
                 s.tableName().ifPresent(names::add);
                 names.addAll(s.lockTargets());
-                dev.phasegate.postgres.sql.StatementDetails.dmlTarget(s).ifPresent(names::add);
+                StatementDetails.dmlTarget(s).ifPresent(names::add);
                 DropTargets.of(s).targets().stream().filter(t -> !t.table().isEmpty())
                         .forEach(t -> names.add(t.table()));
             }
