@@ -86,12 +86,25 @@ public final class CatalogFactsReader {
     /** Reads on a session the caller has bounded (lock_timeout, statement_timeout). */
     public static CatalogSnapshot read(Connection c, Collection<String> tables) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(SQL)) {
-            ps.setArray(1, c.createArrayOf("text", tables.toArray()));
+            // to_regclass raises (not returns null) on a name of three or more parts; such a table stays unknown.
+            ps.setArray(1, c.createArrayOf("text", tables.stream().filter(CatalogFactsReader::atMostTwoParts)
+                    .toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return new CatalogSnapshot(rs.getInt("version"), parse(rs.getString("tables")), true);
             }
         }
+    }
+
+    /** True for {@code t} and {@code s.t}: at most one dot outside double quotes. */
+    static boolean atMostTwoParts(String name) {
+        int dots = 0;
+        boolean quoted = false;
+        for (char ch : name.toCharArray()) {
+            quoted ^= ch == '"';
+            dots += !quoted && ch == '.' ? 1 : 0;
+        }
+        return dots <= 1;
     }
 
     private static Map<String, TableFacts> parse(String json) throws SQLException {

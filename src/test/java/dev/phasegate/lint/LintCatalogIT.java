@@ -57,7 +57,8 @@ class LintCatalogIT {
     void readsRealEstimatesAndTheServerVersion() throws SQLException {
         CatalogSnapshot facts;
         try (Connection c = db.connect()) {
-            facts = CatalogFactsReader.read(c, List.of("lint_big", "lint_small", "lint_missing", "\"LintMixed\""));
+            facts = CatalogFactsReader.read(c, List.of("lint_big", "lint_small", "lint_missing", "\"LintMixed\"",
+                    "otherdb.public.lint_big", "\"a.b\".lint_missing"));
         }
         assertThat(facts.serverVersionNum()).isEqualTo((int) db.count("SELECT current_setting('server_version_num')::int"));
         TableFacts big = facts.table("lint_big").orElseThrow();
@@ -69,6 +70,7 @@ class LintCatalogIT {
         assertThat(big.columnTypes()).containsEntry("name", "character varying(20)");
         assertThat(facts.table("lint_small").orElseThrow().rows()).isEqualTo(10.0);
         assertThat(facts.table("lint_missing")).isEmpty();
+        assertThat(facts.table("otherdb.public.lint_big")).as("three parts: left unknown, no error").isEmpty();
         assertThat(facts.table("\"LintMixed\"").orElseThrow().columnTypes()).containsEntry("\"Col\"", "integer");
     }
 
