@@ -18,10 +18,10 @@ test: kube-binaries promql-check ## all tests: unit (*Test) and integration (*IT
 unit: promql-check ## fast unit tests only
 	$(MVN_TEST) test
 
-demo: ## throwaway PostgreSQL + in-process mock API server + operator; MIGRATION=file.yaml DATABASE_URL=jdbc:... to rehearse your own
+demo: ## throwaway PostgreSQL + in-process mock API server + operator; MIGRATION=file.yaml DATABASE_URL=jdbc:... to rehearse your own; DRY_RUN=1 prints the lint and plan only
 	$(MVN) test-compile -Dquarkus.build.skip=true
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.phasegate.demo.Demo \
-	  -Dexec.args="$(MIGRATION)" -Dphasegate.databaseUrl="$(DATABASE_URL)"
+	  -Dexec.args="$(MIGRATION)" -Dphasegate.databaseUrl="$(DATABASE_URL)" -Dphasegate.demo.dryRun="$(DRY_RUN)"
 
 demo-cluster: ## the demo on the real local control plane (needs make kube-binaries); HOLD=300 keeps it up 300 s after the end
 	$(MVN) test-compile -Dquarkus.build.skip=true

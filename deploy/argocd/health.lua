@@ -53,7 +53,7 @@ if phase == "Succeeded" or conditionStatus("SchemaCompatible") == "True" then
   return hs
 end
 -- Before the expand: refused until the spec changes. Degraded ends the sync, so the fix can sync from Git.
-local refused = {InvalidSpec = true, SpecChangedAfterStart = true, Unsupported = true, SqlError = true,
+local refused = {InvalidSpec = true, SpecChangedAfterStart = true, Unsupported = true, SqlError = true, LintFailed = true,
   RollbackHeld = true}
 if refused[reason] then
   hs.status = "Degraded"

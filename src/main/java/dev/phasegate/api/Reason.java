@@ -31,6 +31,10 @@ public enum Reason {
     /** The Secret now points at another database than the one this migration ran on. */
     DatabaseChanged,
     // SQL execution
+    /** The SQL safety lint found an ERROR that spec.lint.allow does not list; nothing was run. */
+    LintFailed,
+    /** The SQL safety lint's warnings, notes and allowed errors, reported in an Event. */
+    LintFindings,
     SqlError,
     LockRetriesExhausted,
     StatementTimeout,

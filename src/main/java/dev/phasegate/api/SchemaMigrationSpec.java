@@ -42,6 +42,9 @@ public class SchemaMigrationSpec {
 
     public LocksSpec locks = new LocksSpec();
 
+    @JsonPropertyDescription("SQL safety lint overrides (docs/lint.md); the lint always runs.")
+    public LintSpec lint = new LintSpec();
+
     @Size(max = 4)
     @ValidationRule(value = "self.all(x, self.exists_one(y, y == x))", message = "names a phase twice")
     @JsonPropertyDescription("Phases that start only after a person other than the author approved them (annotation"

@@ -22,4 +22,6 @@ public class SchemaMigrationStatus {
     public HealthStatus health;
     /** The database this migration first ran on; every later step checks that the Secret still points there. */
     public DatabaseIdentity database;
+    /** The SQL safety lint's last result (docs/lint.md). */
+    public LintStatus lint;
 }

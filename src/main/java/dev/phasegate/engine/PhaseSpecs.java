@@ -89,7 +89,8 @@ public final class PhaseSpecs {
 
     /**
      * Checksum of everything a person might edit to fix a failure: every phase's SQL and rollbackSql, the backfill's
-     * statement and the application. A phase held for a fix is tried again once this changes.
+     * statement, the application and the lint rules spec.lint.allow lists. A phase held for a fix is tried again once
+     * this changes.
      */
     public static String hashAll(SchemaMigrationSpec spec) {
         StringBuilder canonical = new StringBuilder();
@@ -97,6 +98,11 @@ public final class PhaseSpecs {
             canonical.append(hash(spec, p)).append('\u0000');
             SqlPhaseSpec s = p == PhaseName.CompatibleSchema || p == PhaseName.Cleanup ? sqlPhase(spec, p) : null;
             canonical.append(s == null ? "" : nz(s.rollbackSql)).append('\u0000');
+        }
+        if (spec.lint != null && spec.lint.allow != null && !spec.lint.allow.isEmpty()) {
+            // Allowing a lint rule is a fix too: a phase the lint blocked is tried again.
+            spec.lint.allow.forEach(a -> canonical.append("lint\u0000").append(a == null ? "" : a.rule)
+                    .append('\u0000'));
         }
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256")

@@ -23,6 +23,9 @@ final class MigrationRuntime {
     private volatile BackfillSpec backfillSpec;
     private int decileReported = -1;
     private volatile DatabaseIdentity databaseSeen;
+    private volatile dev.phasegate.api.LintStatus lint;
+    private final java.util.concurrent.atomic.AtomicReference<String> lintReport =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private final EventSeries events;
     private Instant lastReport;
     private Reason lastReportedWait;
@@ -134,6 +137,22 @@ final class MigrationRuntime {
     }
 
     /** The database the last step connected to, until status records it. */
+    /** The lint's last result for status.lint, or null before it ran in this operator. */
+    dev.phasegate.api.LintStatus lint() {
+        return lint;
+    }
+
+    /** Records a lint verdict; its report becomes one Event at the next reconcile. */
+    void linted(dev.phasegate.lint.LintGate.Verdict verdict) {
+        lint = verdict.status();
+        verdict.report().ifPresent(lintReport::set);
+    }
+
+    /** The lint report not yet sent as an Event, once. */
+    java.util.Optional<String> takeLintReport() {
+        return java.util.Optional.ofNullable(lintReport.getAndSet(null));
+    }
+
     DatabaseIdentity databaseSeen() {
         return databaseSeen;
     }

@@ -1,8 +1,11 @@
 package dev.phasegate.kube;
 
+import dev.phasegate.api.LintAllow;
+import dev.phasegate.api.LintSpec;
 import dev.phasegate.api.SchemaMigrationSpec;
 import dev.phasegate.api.SqlPhaseSpec;
 import dev.phasegate.engine.SpecValidator;
+import dev.phasegate.lint.Rule;
 import dev.phasegate.postgres.SyncTrigger;
 import dev.phasegate.postgres.sql.SqlScript;
 import dev.phasegate.postgres.sql.SqlScriptException;
@@ -21,6 +24,7 @@ public final class MigrationValidator {
         if (spec != null) {
             sql(problems, "spec.compatibleSchema", spec.compatibleSchema);
             sql(problems, "spec.cleanup", spec.cleanup);
+            lintAllow(problems, spec.lint);
             if (SyncTrigger.wanted(spec) && spec.backfill.set != null && spec.backfill.table != null) {
                 SyncTrigger.problem(spec.backfill).ifPresent(problems::add);
                 if (spec.compatibleSchema == null) {
@@ -30,6 +34,20 @@ public final class MigrationValidator {
             }
         }
         return problems;
+    }
+
+    /** The CRD refuses these too; checked here for objects stored before the rule existed. */
+    private static void lintAllow(List<String> problems, LintSpec lint) {
+        List<LintAllow> allow = lint == null || lint.allow == null ? List.of() : lint.allow;
+        for (int i = 0; i < allow.size(); i++) {
+            LintAllow a = allow.get(i);
+            if (a == null || a.rule == null || Rule.byId(a.rule) == null) {
+                problems.add("spec.lint.allow[" + i + "].rule " + (a == null ? "is missing" : "'" + a.rule + "'")
+                        + " is not a lint rule id; docs/lint.md lists them");
+            } else if (a.reason == null || a.reason.isBlank()) {
+                problems.add("spec.lint.allow[" + i + "].reason is empty: say why " + a.rule + " may be broken here");
+            }
+        }
     }
 
     private static void sql(List<String> problems, String field, SqlPhaseSpec phase) {

@@ -1,5 +1,6 @@
 package dev.phasegate.kube;
 
+import dev.phasegate.lint.LintThresholds;
 import dev.phasegate.metrics.MigrationMetrics;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
@@ -25,9 +26,11 @@ public class OperatorBeans {
     @Singleton
     SchemaMigrationReconciler.Options options(
             @ConfigProperty(name = "phasegate.health.show-query-text", defaultValue = "false") boolean showQueryText,
-            @ConfigProperty(name = "phasegate.database.allowed-hosts") Optional<List<String>> allowedHosts) {
+            @ConfigProperty(name = "phasegate.database.allowed-hosts") Optional<List<String>> allowedHosts,
+            @ConfigProperty(name = "phasegate.lint.small-table-rows", defaultValue = "10000") long smallTableRows,
+            @ConfigProperty(name = "phasegate.lint.small-table-bytes", defaultValue = "10485760") long smallTableBytes) {
         return new SchemaMigrationReconciler.Options(Duration.ofSeconds(1), Duration.ofSeconds(5), showQueryText,
-                allowedHosts.orElse(List.of()));
+                allowedHosts.orElse(List.of()), new LintThresholds(smallTableRows, smallTableBytes));
     }
 
     @Produces

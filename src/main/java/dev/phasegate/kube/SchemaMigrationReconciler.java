@@ -24,6 +24,8 @@ import dev.phasegate.engine.StatusBuilder;
 import dev.phasegate.engine.Step;
 import dev.phasegate.engine.StepObservation;
 import dev.phasegate.engine.Times;
+import dev.phasegate.lint.LintGate;
+import dev.phasegate.lint.LintThresholds;
 import dev.phasegate.metrics.MigrationMetrics;
 import dev.phasegate.postgres.BackfillVerifier;
 import dev.phasegate.postgres.Backfiller;
@@ -32,6 +34,7 @@ import dev.phasegate.postgres.Sessions;
 import dev.phasegate.postgres.ConnectionSettings;
 import dev.phasegate.postgres.HealthMonitor;
 import dev.phasegate.postgres.JdbcUrlPolicy;
+import dev.phasegate.postgres.LintPreflight;
 import dev.phasegate.postgres.LockPolicy;
 import dev.phasegate.postgres.SessionSettings;
 import dev.phasegate.postgres.SpecPreflight;
@@ -88,11 +91,18 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
      * @param showQueryText put blockers' query texts in status and Events (phasegate.health.show-query-text); they
      *                      can carry other sessions' data, so the default names only command and table
      * @param allowedHosts  host globs a Secret's jdbcUrl may name (phasegate.database.allowed-hosts); empty: any
+     * @param lint          where the lint's small tables end (phasegate.lint.small-table-rows / -bytes)
      */
     public record Options(Duration lockRetryBase, Duration healthInterval, boolean showQueryText,
-            List<String> allowedHosts) {
+            List<String> allowedHosts, LintThresholds lint) {
         public Options {
             allowedHosts = List.copyOf(allowedHosts == null ? List.of() : allowedHosts);
+            lint = lint == null ? LintThresholds.DEFAULT : lint;
+        }
+
+        public Options(Duration lockRetryBase, Duration healthInterval, boolean showQueryText,
+                List<String> allowedHosts) {
+            this(lockRetryBase, healthInterval, showQueryText, allowedHosts, LintThresholds.DEFAULT);
         }
 
         public Options(Duration lockRetryBase, Duration healthInterval) {
@@ -223,6 +233,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         SchemaMigrationStatus status = StatusBuilder.build(old, d, generation(m), now, backfillStatus,
                 healthStatus);
         status.database = old != null && old.database != null ? old.database : runtime.databaseSeen();
+        status.lint = runtime.lint() != null ? runtime.lint() : old == null ? null : old.lint;
         boolean fence = d.step().isPresent() || d.acknowledgeStep();
         StatusWriter.Outcome written = statusWriter.write(m, status, fence, context);
         if (written == StatusWriter.Outcome.GONE) {
@@ -257,6 +268,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         for (Note note : d.notes()) {
             events.record(m, note, runtime.events());
         }
+        runtime.takeLintReport().ifPresent(r -> events.record(m, Note.warning(Reason.LintFindings, r),
+                runtime.events()));
         if (old == null || old.phase == null || old.phase == MigrationPhase.Pending) {
             StaleGuardLint.check(spec).ifPresent(w -> events.record(m, Note.warning(Reason.Starting, w),
                     runtime.events()));
@@ -319,8 +332,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                     (sql.rollback() ? "rollback of " : "") + sql.phase() + ": connecting");
             List<SpecPreflight.Script> later = sql.rollback() ? List.of() : laterScripts(spec, sql.phase());
             DatabaseIdentity expected = recordedDatabase(m);
+            SchemaMigrationSpec lint = sql.rollback() ? null : spec;
             start(runtime, uid, initial, ctx -> beforeStep(runtime, expected, request.db(), request.session(),
-                    sql.phase(), sql.rollback(), later)
+                    sql.phase(), sql.rollback(), later, lint)
                     .orElseGet(() -> sqlExecutor.run(request, (done, total, waiting, detail) -> ctx.progress()
                             .accept(new StepObservation.Running(sql.phase(), sql.rollback(), done, total, waiting,
                                     detail)), ctx.control(), () -> sustainedBreach(key))));
@@ -337,7 +351,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             List<SpecPreflight.Script> later = laterScripts(spec, PhaseName.Backfill);
             DatabaseIdentity expected = recordedDatabase(m);
             start(runtime, uid, initial, ctx -> beforeStep(runtime, expected, request.db(), request.session(),
-                    PhaseName.Backfill, false, later)
+                    PhaseName.Backfill, false, later, null)
                     .orElseGet(() -> backfiller.run(request, (running, progress) -> {
                         runtime.backfillProgress(progress);
                         ctx.progress().accept(running);
@@ -352,7 +366,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                     "counting rows of " + spec.backfill.table + " that disagree with spec.backfill.set");
             DatabaseIdentity expected = recordedDatabase(m);
             start(runtime, uid, initial, ctx -> beforeStep(runtime, expected, db, request.session(),
-                    PhaseName.Backfill, false, List.of()).orElseGet(() -> verifier.run(request,
+                    PhaseName.Backfill, false, List.of(), null).orElseGet(() -> verifier.run(request,
                             ctx.progress()::accept, ctx.control(), () -> health.gate(key))));
         }
     }
@@ -385,12 +399,13 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
 
     /**
      * Before any step: the Secret must still point at the database this migration first ran on (a step on another
-     * database would run the next phase there), and every later script must parse. A failed step when not; empty
-     * when the step may run.
+     * database would run the next phase there), and every later script must parse; before a SQL phase (lintSpec set),
+     * the SQL safety lint must find no ERROR that spec.lint.allow does not list. A failed step when not; empty when
+     * the step may run.
      */
     private Optional<StepObservation> beforeStep(MigrationRuntime runtime, DatabaseIdentity expected,
             ConnectionSettings db, SessionSettings session, PhaseName phase, boolean rollback,
-            List<SpecPreflight.Script> scripts) {
+            List<SpecPreflight.Script> scripts, SchemaMigrationSpec lintSpec) {
         try {
             // One session for both checks: the identity read and the syntax checks are a few round trips.
             try (java.sql.Connection c = Sessions.open(db, session)) {
@@ -403,9 +418,17 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                             true));
                 }
                 runtime.databaseSeen(seen);
-                return SpecPreflight.firstError(c, scripts).map(error -> new StepObservation.Failed(phase,
-                        rollback, 0, Reason.SqlError, error + "; found before " + phase + " applied anything",
-                        false));
+                Optional<StepObservation> syntax = SpecPreflight.firstError(c, scripts).map(error ->
+                        new StepObservation.Failed(phase, rollback, 0, Reason.SqlError, error + "; found before "
+                                + phase + " applied anything", false));
+                if (syntax.isPresent() || lintSpec == null) {
+                    return syntax;
+                }
+                LintGate.Verdict lint = LintPreflight.run(c, lintSpec, phase, Times.format(clock.instant()),
+                        options.lint());
+                runtime.linted(lint);
+                return lint.block().map(message -> new StepObservation.Failed(phase, false, 0, Reason.LintFailed,
+                        message + "; nothing was run", false));
             }
         } catch (SQLException e) {
             SqlFailure f = SqlFailure.of(e, db);

@@ -94,8 +94,12 @@ public final class Demo {
                     c.isValid(5);
                 }
             }
-            try (DemoApi kube = api.get()) {
-                code = run(migrationFile, target, kube, namespace);
+            if (dryRun()) {
+                code = DryRun.run(migrationFile, target);
+            } else {
+                try (DemoApi kube = api.get()) {
+                    code = run(migrationFile, target, kube, namespace);
+                }
             }
         } finally {
             if (throwaway != null) {
@@ -166,6 +170,12 @@ public final class Demo {
         }
         say("gave up after " + LIMIT.toMinutes() + " minutes");
         return 2;
+    }
+
+    /** DRY_RUN=1 (or true): print the lint and the plan instead of running the migration. */
+    static boolean dryRun() {
+        String v = System.getProperty("phasegate.demo.dryRun", "");
+        return v.equals("1") || v.equalsIgnoreCase("true");
     }
 
     /** The quickstart's seed; another migration file gets a seed if a file named NAME-seed.sql lies beside it. */

@@ -36,5 +36,8 @@ class DemoClusterIT {
         assertThat(describe).contains("Kind:         SchemaMigration", "Conditions:", "Ready", "Events:");
         assertThat(describe).contains("phase CodeDeploy succeeded: Deployment orders-api runs"
                 + " registry.example/orders-api:2.0", "migration succeeded: all phases done");
+        // status.lint, from the lint run before Cleanup: the plan of what was left and no blocking finding.
+        assertThat(describe).contains("Lint:", "Blocking:", "Cleanup 1 ALTER TABLE orders: ACCESS EXCLUSIVE, catalog"
+                + " only, instant once the lock is granted");
     }
 }

@@ -260,6 +260,16 @@ class InstallIT {
                           cleanup: {sql: "SELECT 1"}
                           windows: [{start: "01:00", end: "05:00", days: [Sat, Funday]}]
                         """, List.of("spec.windows[0].days", "use Mon, Tue")),
+                Arguments.of("lint-unknown-rule", """
+                          database: {secretRef: {name: db}}
+                          cleanup: {sql: "SELECT 1"}
+                          lint: {allow: [{rule: no-such-rule, reason: "because"}]}
+                        """, List.of("spec.lint.allow[0].rule", "is not a lint rule id")),
+                Arguments.of("lint-blank-reason", """
+                          database: {secretRef: {name: db}}
+                          cleanup: {sql: "SELECT 1"}
+                          lint: {allow: [{rule: truncate, reason: " "}]}
+                        """, List.of("spec.lint.allow[0].reason", "say why this rule may be broken")),
                 Arguments.of("sync-without-expand", """
                           database: {secretRef: {name: db}}
                           %s, sync: Trigger}

@@ -50,6 +50,28 @@ public final class CreatedObjects {
         return out;
     }
 
+    /** Reads statements already parsed, e.g. those before a given one (the lint asks what came earlier). */
+    public static CreatedObjects ofStatements(List<SqlStatement> statements) {
+        CreatedObjects out = new CreatedObjects();
+        for (SqlStatement s : statements) {
+            out.read(s);
+        }
+        return out;
+    }
+
+    /**
+     * True when a statement creates (or renames into place) the relation, a name as a statement writes it (the form
+     * {@link SqlStatement#tableName()} gives); false when the script is opaque, unlike {@link #createsTable}: the
+     * lint must not call a table new only because a DO block might have made it.
+     */
+    public boolean createsRelation(String scriptName) {
+        List<String> wanted = parts(scriptName);
+        return tablesCreated.stream().map(CreatedObjects::parts).anyMatch(created ->
+                created.get(created.size() - 1).equals(wanted.get(wanted.size() - 1))
+                        && (created.size() == 1 || wanted.size() == 1
+                                || created.get(created.size() - 2).equals(wanted.get(wanted.size() - 2))));
+    }
+
     /** True when a statement may have created anything (a DO block, CALL): nothing can be said missing then. */
     public boolean opaque() {
         return opaque;
@@ -114,7 +136,7 @@ public final class CreatedObjects {
             return;
         }
         int close = Names.skipParenthesized(w.tokens(), open);
-        for (int element : elementStarts(w, open + 1, close - 1)) {
+        for (int element : w.elementStarts(open + 1, close - 1)) {
             if (w.is(element, "LIKE")) {
                 anyColumn.add(table);
             } else if (!isConstraint(w, element)) {
@@ -136,7 +158,7 @@ public final class CreatedObjects {
             return;
         }
         String table = name.get().name();
-        for (int action : elementStarts(w, name.get().next(), w.size())) {
+        for (int action : w.elementStarts(name.get().next(), w.size())) {
             if (w.is(action, "ADD") && !isConstraint(w, action + 1)) {
                 int column = w.skipIfExists(w.is(action + 1, "COLUMN") ? action + 2 : action + 1);
                 Names.qualified(w.tokens(), column).ifPresent(c -> columnsAdded
@@ -160,27 +182,6 @@ public final class CreatedObjects {
     private static boolean isConstraint(Words w, int i) {
         return i < w.size() && w.tokens().get(i).type() == Token.Type.WORD
                 && NOT_COLUMNS.contains(Ascii.toLowerCase(w.tokens().get(i).text()));
-    }
-
-    /** Token indexes that start a comma-separated element at depth 0 between from (inclusive) and to (exclusive). */
-    private static List<Integer> elementStarts(Words w, int from, int to) {
-        List<Integer> starts = new ArrayList<>();
-        int depth = 0;
-        boolean atStart = true;
-        for (int j = from; j < to; j++) {
-            if (atStart && depth == 0) {
-                starts.add(j);
-                atStart = false;
-            }
-            if (w.isSymbol(j, '(')) {
-                depth++;
-            } else if (w.isSymbol(j, ')')) {
-                depth--;
-            } else if (depth == 0 && w.isSymbol(j, ',')) {
-                atStart = true;
-            }
-        }
-        return starts;
     }
 
     private static String schemaOf(String table) {

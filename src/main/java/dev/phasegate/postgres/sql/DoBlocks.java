@@ -18,7 +18,8 @@ final class DoBlocks {
         return false;
     }
 
-    private static String body(Token literal) {
+    /** The text inside a DO body's string literal: dollar tags or quotes removed; empty for an E'' string. */
+    static String body(Token literal) {
         String text = literal.text();
         if (literal.type() == Token.Type.DOLLAR_STRING) {
             int tagEnd = text.indexOf('$', 1) + 1;

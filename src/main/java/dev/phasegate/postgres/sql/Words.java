@@ -62,6 +62,27 @@ final class Words {
         return -1;
     }
 
+    /** Token indexes that start a comma-separated element at depth 0 between from (inclusive) and to (exclusive). */
+    List<Integer> elementStarts(int from, int to) {
+        List<Integer> starts = new java.util.ArrayList<>();
+        int depth = 0;
+        boolean atStart = true;
+        for (int j = from; j < to; j++) {
+            if (atStart && depth == 0) {
+                starts.add(j);
+                atStart = false;
+            }
+            if (isSymbol(j, '(')) {
+                depth++;
+            } else if (isSymbol(j, ')')) {
+                depth--;
+            } else if (depth == 0 && isSymbol(j, ',')) {
+                atStart = true;
+            }
+        }
+        return starts;
+    }
+
     boolean containsWord(String keyword) {
         return tokens.stream().anyMatch(token -> token.isWord(keyword));
     }

@@ -1,0 +1,115 @@
+package dev.phasegate.lint;
+
+import dev.phasegate.api.PhaseName;
+import dev.phasegate.postgres.sql.AlterActions;
+import dev.phasegate.postgres.sql.CreatedObjects;
+import dev.phasegate.postgres.sql.SqlStatement;
+import dev.phasegate.postgres.sql.StatementSummary;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything a rule may look at for one statement: the phase, the statement, the statements before it in the same
+ * script, what the expand script creates (for Cleanup), and the catalog facts. Rules report through it.
+ */
+final class LintContext {
+
+    /** PostgreSQL's oldest version phasegate supports; assumed when the catalog was not consulted. */
+    static final int OLDEST_SUPPORTED = 140000;
+
+    private final PhaseName phase;
+    private final SqlStatement statement;
+    private final List<SqlStatement> earlier;
+    private final CreatedObjects createdEarlier;
+    private final CreatedObjects expandCreates;
+    private final CatalogFacts catalog;
+    private final LintThresholds thresholds;
+    private final List<Finding> out;
+    private final String summary;
+
+    LintContext(PhaseName phase, SqlStatement statement, List<SqlStatement> earlier, CreatedObjects expandCreates,
+            CatalogFacts catalog, LintThresholds thresholds, List<Finding> out) {
+        this.phase = phase;
+        this.statement = statement;
+        this.earlier = earlier;
+        this.createdEarlier = CreatedObjects.ofStatements(earlier);
+        this.expandCreates = expandCreates;
+        this.catalog = catalog;
+        this.thresholds = thresholds;
+        this.out = out;
+        String s = StatementSummary.of(statement.text());
+        this.summary = s == null ? "" : s;
+    }
+
+    PhaseName phase() {
+        return phase;
+    }
+
+    boolean expand() {
+        return phase == PhaseName.CompatibleSchema;
+    }
+
+    boolean cleanup() {
+        return phase == PhaseName.Cleanup;
+    }
+
+    SqlStatement statement() {
+        return statement;
+    }
+
+    List<SqlStatement> earlier() {
+        return earlier;
+    }
+
+    /** What the expand script creates; empty (not opaque) while linting the expand script itself. */
+    CreatedObjects expandCreates() {
+        return expandCreates;
+    }
+
+    List<AlterActions.Action> actions() {
+        return AlterActions.of(statement);
+    }
+
+    /** True when an earlier statement of this script creates the table: nothing else can be using it yet. */
+    boolean isNew(String table) {
+        return createdEarlier.createsRelation(table);
+    }
+
+    TableSize size(String table) {
+        boolean fromExpand = cleanup() && !expandCreates.opaque() && expandCreates.createsRelation(table);
+        return TableSize.of(table, isNew(table), fromExpand, catalog, thresholds);
+    }
+
+    Optional<TableFacts> facts(String table) {
+        return catalog.known() ? catalog.table(table) : Optional.empty();
+    }
+
+    int serverVersion() {
+        return catalog.known() && catalog.serverVersionNum() > 0 ? catalog.serverVersionNum() : OLDEST_SUPPORTED;
+    }
+
+    /** The statement's command and first table, e.g. {@code CREATE INDEX orders}; never a literal. */
+    String summary() {
+        return summary;
+    }
+
+    Optional<String> table() {
+        return statement.tableName();
+    }
+
+    void report(Rule rule, Severity severity, String message) {
+        out.add(new Finding(rule.id(), severity, phase, statement.index(), summary, message));
+    }
+
+    /**
+     * Reports work that grows with the table (a scan or rewrite under a strong lock) at the severity its size
+     * deserves: nothing for a table created earlier in the script, a note for a small one, an error otherwise.
+     */
+    void reportCost(Rule rule, String table, String what, String fix) {
+        TableSize size = size(table);
+        Severity severity = size.costSeverity();
+        if (severity != null) {
+            report(rule, severity, what + "; " + size.description() + ". " + fix);
+        }
+    }
+}

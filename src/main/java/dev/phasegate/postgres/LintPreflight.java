@@ -1,0 +1,49 @@
+package dev.phasegate.postgres;
+
+import dev.phasegate.api.LintStatus;
+import dev.phasegate.api.PhaseName;
+import dev.phasegate.api.SchemaMigrationSpec;
+import dev.phasegate.lint.CatalogSnapshot;
+import dev.phasegate.lint.Finding;
+import dev.phasegate.lint.LintGate;
+import dev.phasegate.lint.LintThresholds;
+import dev.phasegate.lint.Linter;
+import dev.phasegate.lint.PlanEntry;
+import dev.phasegate.lint.Planner;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+
+/**
+ * The SQL safety lint before a SQL phase applies anything: the catalog facts of the tables the scripts name (one
+ * read-only round trip), the findings of this phase's script and of every later one, judged against spec.lint.allow,
+ * and their plan (lock, work, estimate per statement) for status.lint.
+ */
+public final class LintPreflight {
+
+    /** status.lint.plan lists at most this many statements. */
+    static final int MAX_PLAN = 20;
+
+    private LintPreflight() {
+    }
+
+    /** Lints on session c (bounded by the migration's lock_timeout and statement_timeout). */
+    public static LintGate.Verdict run(Connection c, SchemaMigrationSpec spec, PhaseName before, String now,
+            LintThresholds thresholds) throws SQLException {
+        String expand = spec.compatibleSchema == null ? null : spec.compatibleSchema.sql;
+        String cleanup = spec.cleanup == null ? null : spec.cleanup.sql;
+        CatalogSnapshot facts = CatalogFactsReader.read(c, Linter.tables(expand, cleanup));
+        // The expand is read at Cleanup too (what it created), but its findings were judged before it ran.
+        List<Finding> findings = Linter.lint(expand, cleanup, facts, thresholds).stream()
+                .filter(f -> f.phase().ordinal() >= before.ordinal()).toList();
+        LintGate.Verdict verdict = LintGate.judge(findings, spec.lint == null ? List.of() : spec.lint.allow, before,
+                now);
+        List<PlanEntry> plan = Planner.plan(expand, cleanup, facts, thresholds).stream()
+                .filter(e -> e.phase().ordinal() >= before.ordinal()).toList();
+        LintStatus status = verdict.status();
+        plan.stream().limit(MAX_PLAN).forEach(e -> status.plan.add(e.phase() + " " + e.statement() + " "
+                + e.summary() + ": " + e.lock() + ", " + e.work() + ", " + e.estimate()));
+        status.planOmitted = plan.size() > MAX_PLAN ? plan.size() - MAX_PLAN : null;
+        return verdict;
+    }
+}
