@@ -10,7 +10,8 @@
 -- Progressing the operator has not answered the current generation yet, or the expand is still under way.
 -- Suspended   before the expand, a person must act: paused, an approval awaited, or a gate or the database is in
 --             the way.
--- Degraded    failed, aborting or rolled back; or, before the expand, refused until the spec is fixed in Git.
+-- Degraded    failed, aborting or rolled back; a dry run (Planned); or, before the expand, refused until the spec
+--             is fixed in Git.
 local hs = {}
 local generation = nil
 if obj.metadata ~= nil then
@@ -43,6 +44,13 @@ if st.waitUntil ~= nil then
 end
 
 if phase == "Failed" or phase == "RollingBack" or phase == "RolledBack" or reason == "Aborting" then
+  hs.status = "Degraded"
+  hs.message = message
+  return hs
+end
+-- A dry run (spec.dryRun) changed nothing: the new code must not roll out, and what goes on is a Git change
+-- (dryRun: false), which a Degraded resource lets sync.
+if phase == "Planned" then
   hs.status = "Degraded"
   hs.message = message
   return hs

@@ -58,6 +58,8 @@ public enum Reason {
     Autovacuum,
     ProbeFailed,
     // abort and ends
+    /** spec.dryRun: the lint and the plan are in status.lint; nothing ran. */
+    Planned,
     Aborting,
     RollingBack,
     RollbackFailed,

@@ -52,6 +52,10 @@ public class SchemaMigrationSpec {
             + " choice.")
     public List<PhaseName> approvalRequired = new ArrayList<>();
 
+    @JsonPropertyDescription("Only lint and plan every phase against the database (status.lint), run nothing, and end"
+            + " in phase Planned. Turning it off before anything ran starts the migration; later it has no effect.")
+    public boolean dryRun;
+
     @JsonPropertyDescription("Stop at the next safe point (between statements or batches).")
     public boolean paused;
 

@@ -82,6 +82,10 @@ public final class MigrationEngine {
                 ack = true;
                 verified = v;
             }
+            if (phase == MigrationPhase.Planned && !spec.dryRun) {
+                // The dry run was reviewed and turned off: the real migration starts from the beginning.
+                phase = MigrationPhase.Pending;
+            }
             boolean abort = spec.abort || obs.abortAnnotation();
             abortRequested = abort;
             // A failure may have rolled back its own phase (rollback.cause is that failure); an abort afterwards still
@@ -114,6 +118,9 @@ public final class MigrationEngine {
         // ---------------------------------------------------------------- forward
 
         private Decision forward() {
+            if (phase == MigrationPhase.Pending && spec.dryRun) {
+                return dryRun();
+            }
             if (phase == MigrationPhase.Pending) {
                 phase = MigrationPhase.CompatibleSchema;
             }
@@ -153,6 +160,35 @@ public final class MigrationEngine {
                     }
                 }
             }
+        }
+
+        /** spec.dryRun before anything ran: one read-only plan step, then the end (Planned). */
+        private Decision dryRun() {
+            StepObservation step = step();
+            if (step instanceof StepObservation.Planned planned) {
+                ack = true;
+                phase = MigrationPhase.Planned;
+                String message = "dry run, nothing was run: " + planned.summary() + " (status.lint). Set spec.dryRun"
+                        + " to false to run it";
+                notes.add(planned.blocked() ? Note.warning(Reason.Planned, message) : Note.info(Reason.Planned, message));
+                return decision(MigrationState.Done, Reason.Planned, message, null, null, null, false);
+            }
+            if (step instanceof StepObservation.Failed f) {
+                ack = true;
+                return decision(MigrationState.Blocked, f.reason(), "dry run: " + f.message(), null,
+                        now.plus(BLOCKED_RECHECK), null, true);
+            }
+            if (step instanceof StepObservation.Running) {
+                return decision(MigrationState.Running, Reason.Starting, "dry run: linting and planning every phase"
+                        + " against the database", null, now.plus(RUNNING_RECHECK), null, false);
+            }
+            if (obs.databaseProblem().isPresent()) {
+                Problem problem = obs.databaseProblem().get();
+                return decision(MigrationState.Blocked, problem.reason(), "dry run: " + problem.message(), null,
+                        now.plus(BLOCKED_RECHECK), null, true);
+            }
+            return withStep(MigrationState.Running, Reason.Starting, "dry run: linting and planning every phase"
+                    + " against the database; nothing will run", new Step.Plan());
         }
 
         /** Moves to the phase after p; returns the final decision when p was the last one. */

@@ -21,6 +21,10 @@ public sealed interface Step {
     record PatchImage(String deployment, String container, String image) implements Step {
     }
 
+    /** spec.dryRun: lint and plan every phase against the live catalog (read-only), run nothing. */
+    record Plan() implements Step {
+    }
+
     /** Cancel the running step at once (abort). */
     record Cancel() implements Step {
     }

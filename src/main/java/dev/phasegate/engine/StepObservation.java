@@ -20,6 +20,10 @@ public sealed interface StepObservation {
     record Completed(PhaseName phase, boolean rollback, int statementsDone, String detail) implements StepObservation {
     }
 
+    /** The dry run's plan step ended: status.lint holds the result; {@code blocked} when an ERROR is not allowed. */
+    record Planned(boolean blocked, String summary) implements StepObservation {
+    }
+
     /** A step ended without finishing; retryable failures are tried again after a cool-down. */
     record Failed(PhaseName phase, boolean rollback, int statementsDone, Reason reason, String message,
             boolean retryable) implements StepObservation {

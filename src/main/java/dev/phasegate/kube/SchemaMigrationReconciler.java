@@ -5,6 +5,7 @@ import dev.phasegate.api.BackfillStatus;
 import dev.phasegate.api.DatabaseIdentity;
 import dev.phasegate.api.HealthSpec;
 import dev.phasegate.api.HealthStatus;
+import dev.phasegate.api.LintStatus;
 import dev.phasegate.api.MigrationPhase;
 import dev.phasegate.api.ReplicaSpec;
 import dev.phasegate.api.PhaseName;
@@ -197,7 +198,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         // A Failed migration may still be aborted (its rollback runs under the health gate), so keep watching it.
         boolean abortRequested = spec != null && (spec.abort || abortAnnotation);
         boolean terminal = old != null && old.phase != null && old.phase.isTerminal()
-                && !(abortRequested && old.phase == MigrationPhase.Failed);
+                && !(abortRequested && old.phase == MigrationPhase.Failed)
+                && !(old.phase == MigrationPhase.Planned && spec != null && !spec.dryRun);
         if (problems.isEmpty()) {
             SecretReader.Result r = secrets.read(ns, spec.database.secretRef);
             db = r.settings();
@@ -356,6 +358,14 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                         runtime.backfillProgress(progress);
                         ctx.progress().accept(running);
                     }, ctx.control(), () -> health.gate(key))));
+        } else if (step instanceof Step.Plan && db != null) {
+            SchemaMigrationSpec spec = m.getSpec();
+            LockPolicy locks = LockPolicy.from(spec.locks).withRetryBase(options.lockRetryBase());
+            SessionSettings session = SessionSettings.forMigration(m.getMetadata().getNamespace(),
+                    m.getMetadata().getName(), locks.lockTimeout(), locks.statementTimeout());
+            StepObservation initial = new StepObservation.Running(PhaseName.CompatibleSchema, false, 0, 0, null,
+                    "dry run: reading the catalog");
+            start(runtime, uid, initial, ctx -> dryRunPlan(runtime, db, session, spec));
         } else if (step instanceof Step.VerifyBackfill && db != null) {
             SchemaMigrationSpec spec = m.getSpec();
             LockPolicy locks = LockPolicy.from(spec.locks).withRetryBase(options.lockRetryBase());
@@ -435,6 +445,42 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             return Optional.of(new StepObservation.Failed(phase, rollback, 0, f.reason(), "before " + phase + ": "
                     + f.message(), f.retryable()));
         }
+    }
+
+    /**
+     * The dry run: every script must parse, then the lint and the plan of every phase, read from the live catalog
+     * in one read-only session bounded by the migration's timeouts. Nothing is applied.
+     */
+    private StepObservation dryRunPlan(MigrationRuntime runtime, ConnectionSettings db, SessionSettings session,
+            SchemaMigrationSpec spec) {
+        try (java.sql.Connection c = Sessions.open(db, session)) {
+            List<SpecPreflight.Script> scripts = new ArrayList<>();
+            if (spec.compatibleSchema != null) {
+                scripts.add(new SpecPreflight.Script("spec.compatibleSchema.sql", spec.compatibleSchema.sql));
+            }
+            scripts.addAll(laterScripts(spec, PhaseName.CompatibleSchema));
+            Optional<String> syntax = SpecPreflight.firstError(c, scripts);
+            if (syntax.isPresent()) {
+                return new StepObservation.Failed(PhaseName.CompatibleSchema, false, 0, Reason.SqlError,
+                        syntax.get() + "; fix it in the spec", false);
+            }
+            LintGate.Verdict v = LintPreflight.run(c, spec, PhaseName.CompatibleSchema, Times.format(clock.instant()),
+                    options.lint());
+            runtime.linted(v);
+            LintStatus s = v.status();
+            String summary = n(s.errors) + " error(s), " + n(s.blocking) + " of them not allowed, " + n(s.warnings)
+                    + " warning(s), " + n(s.notes) + " note(s); " + (s.plan.size() + n(s.planOmitted))
+                    + " statement(s) planned" + v.block().map(b -> "; it would be blocked: " + b).orElse("");
+            return new StepObservation.Planned(v.block().isPresent(), summary);
+        } catch (SQLException e) {
+            SqlFailure f = SqlFailure.of(e, db);
+            return new StepObservation.Failed(PhaseName.CompatibleSchema, false, 0, f.reason(), f.message(),
+                    f.retryable());
+        }
+    }
+
+    private static int n(Integer i) {
+        return i == null ? 0 : i;
     }
 
     /**

@@ -91,6 +91,46 @@ class LintIT {
                         && m.contains("index-not-concurrent (ERROR, allowed: table is frozen tonight)")));
     }
 
+    @Test
+    void aDryRunPlansAgainstTheDatabaseRunsNothingAndEndsPlannedUntilTurnedOff() throws Exception {
+        String ns = "lint-dry";
+        fx.secret(ns, "db", db);
+        fx.migration(ns, """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: dry}
+                spec:
+                  database: {secretRef: {name: db}}
+                  dryRun: true
+                  compatibleSchema:
+                    sql: |
+                      ALTER TABLE li_orders ADD COLUMN dry_note text;
+                      CREATE INDEX li_orders_dry_idx ON li_orders (note);
+                  cleanup:
+                    sql: ALTER TABLE li_orders DROP COLUMN dry_note;
+                """);
+        SchemaMigrationStatus planned = awaitStatus(ns, "dry", s -> s.phase == MigrationPhase.Planned);
+        assertThat(planned.state).isEqualTo(MigrationState.Done);
+        assertThat(planned.reason).isEqualTo(Reason.Planned);
+        assertThat(planned.message).contains("dry run, nothing was run", "1 of them not allowed",
+                "3 statement(s) planned", "it would be blocked", "index-not-concurrent", "Set spec.dryRun to false");
+        assertThat(planned.lint.plan).hasSize(3).anySatisfy(l -> assertThat(l).startsWith("Cleanup 1 ALTER TABLE"));
+        assertThat(db.columns("li_orders")).doesNotContain("dry_note");
+        assertThat(planned.phases).allSatisfy(p -> assertThat(p.startedAt).isNull());
+
+        // Reviewed: allow the rule and turn the dry run off; the same object now runs for real.
+        kube.client().resources(SchemaMigration.class).inNamespace(ns).withName("dry").edit(m -> {
+            m.getSpec().dryRun = false;
+            m.getSpec().lint.allow = List.of(new LintAllow("index-not-concurrent", "reviewed in the dry run"));
+            m.getSpec().cleanup = null;
+            m.getMetadata().setGeneration(m.getMetadata().getGeneration() == null ? 2
+                    : m.getMetadata().getGeneration() + 1);
+            return m;
+        });
+        awaitStatus(ns, "dry", s -> s.phase == MigrationPhase.Succeeded);
+        assertThat(db.columns("li_orders")).contains("dry_note");
+    }
+
     private static SchemaMigrationStatus awaitStatus(String ns, String name, Predicate<SchemaMigrationStatus> p) {
         return await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
             SchemaMigration m = fx.get(ns, name);
