@@ -3,6 +3,7 @@ package dev.phasegate.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.phasegate.api.MigrationPhase;
 import dev.phasegate.api.SchemaMigrationStatus;
 import dev.phasegate.kube.OperatorLease;
@@ -182,8 +183,21 @@ class OperatorImageIT {
         assertThat(status).containsPattern("(?m)^Uid:\\s+" + uid + "\\s+" + uid + "\\s+" + uid + "\\s+" + uid + "$");
         assertThat(status).containsPattern("(?m)^Gid:\\s+" + gid + "\\s+" + gid + "\\s+" + gid + "\\s+" + gid + "$");
 
-        // Nothing in the image is writable by that user except /tmp, so readOnlyRootFilesystem costs nothing ...
+        // What the image says about itself, and no shell to exec into: java is the only program in it.
+        JsonNode config = BuildahImage.config(IMAGE);
+        assertThat(config.path("User").asText()).isEqualTo(uid + ":" + gid);
+        assertThat(config.path("Labels").path("org.opencontainers.image.revision").asText()).matches("[0-9a-f]{40}.*");
+        assertThat(config.path("Labels").path("org.opencontainers.image.version").asText()).isNotBlank();
         Path root = BuildahImage.mount(container);
+        try (Stream<Path> files = Files.walk(root)) {
+            assertThat(files.filter(f -> Files.isRegularFile(f) && Files.isExecutable(f)
+                    && !f.getFileName().toString().endsWith(".so") && !f.getFileName().toString().contains(".so."))
+                    .map(root::relativize).map(Path::toString).toList())
+                    .as("executables in the image").containsExactlyInAnyOrder("opt/java/bin/java",
+                            "opt/java/lib/jexec", "opt/java/lib/jspawnhelper");
+        }
+
+        // Nothing in the image is writable by that user except /tmp, so readOnlyRootFilesystem costs nothing ...
         try (Stream<Path> files = Files.walk(root)) {
             assertThat(files.filter(f -> !Files.isSymbolicLink(f) && !f.startsWith(root.resolve("tmp"))
                     && writableBy(f, uid)).map(root::relativize).toList())
