@@ -138,8 +138,11 @@ buildah config "${labels[@]}" "${annotations[@]}" \
     --env JDK_JAVA_OPTIONS=-XX:MaxRAMPercentage=50 --env LANG=C.UTF-8 \
     --entrypoint '["/opt/java/bin/java","-XX:+ExitOnOutOfMemoryError","-Djava.awt.headless=true","-Djava.util.logging.manager=org.jboss.logmanager.LogManager","-Dquarkus.http.host=0.0.0.0","-jar","/app/quarkus-run.jar"]' \
     "$ctr"
-buildah commit --quiet --timestamp "$SOURCE_DATE_EPOCH" --omit-history --identity-label=false "$ctr" "$IMAGE" \
-    >/dev/null
+previous=$(buildah images --quiet --no-trunc "$IMAGE" 2>/dev/null || true)
+built=$(buildah commit --quiet --timestamp "$SOURCE_DATE_EPOCH" --omit-history --identity-label=false "$ctr" "$IMAGE")
+# The image this one replaces under the same name would stay behind, nameless, after every build.
+[ -z "$previous" ] || [ "$previous" = "sha256:$built" ] || [ "$previous" = "$built" ] \
+    || buildah rmi "$previous" >/dev/null 2>&1 || true
 
 rm -f "$ARCHIVE"
 buildah push --quiet "$IMAGE" "oci-archive:$ARCHIVE:$IMAGE"
