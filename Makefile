@@ -6,13 +6,15 @@ MIGRATION ?= examples/quickstart.yaml
 DATABASE_URL ?=
 HOLD ?= 0
 
-.PHONY: help test unit demo demo-cluster crds build bench clean kube-binaries promql-check
+.PHONY: help test unit demo demo-cluster crds build bench clean kube-binaries promql-check image image-check manifest test-image
+# make image: where the image is named; make manifest: where you pushed it (registry/repository:tag or @sha256:...)
+IMAGE ?=
 BENCHES ?= ProbeLatencyBench BackfillBench IncidentReplayBench SyncTriggerBench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-test: kube-binaries promql-check ## all tests: unit (*Test) and integration (*IT: real PostgreSQL, real control plane, mock API server)
+test: kube-binaries promql-check test-image ## all tests: unit (*Test) and integration (*IT: real PostgreSQL, real control plane, mock API server)
 	$(MVN_TEST) verify -Dtest.includes='**/*Test.java,**/*IT.java'
 
 unit: promql-check ## fast unit tests only
@@ -47,6 +49,28 @@ kube-binaries: ## build (first run: long) or reuse kube-apiserver, kube-controll
 
 build: ## the operator application (target/quarkus-app)
 	$(MVN) package -DskipTests
+
+image: ## the operator image (buildah, no daemon): local storage + target/phasegate-image.oci.tar + SBOM (docs/install.md)
+	$(MVN) package -DskipTests cyclonedx:makeBom
+	IMAGE="$(IMAGE)" bash src/main/image/build.sh
+
+# The image OperatorImageIT runs: built where buildah can (as root), else that test is skipped and says why.
+test-image:
+	@if command -v buildah >/dev/null && [ "$$(id -u)" = 0 ]; then $(MAKE) image; \
+	else echo "make test: no image built (needs buildah, as root); OperatorImageIT will be skipped"; fi
+
+image-check: image ## builds the image again from the same package and fails unless the digest is the same
+	first=$$(cat target/phasegate-image.digest) && \
+	IMAGE="$(IMAGE)" bash src/main/image/build.sh && \
+	second=$$(cat target/phasegate-image.digest) && \
+	if [ "$$first" = "$$second" ]; then echo "reproducible: $$second"; \
+	else echo "NOT reproducible: $$first, then $$second" >&2; exit 1; fi
+
+manifest: ## deploy/operator.yaml with IMAGE=registry/repository@sha256:... (or :tag) -> target/operator.yaml
+	@test -n "$(IMAGE)" || { echo "make manifest IMAGE=registry.example.com/platform/phasegate@sha256:..." >&2; exit 1; }
+	@mkdir -p target
+	sed 's|^\(          image: \)localhost/phasegate:.*$$|\1$(IMAGE)|' deploy/operator.yaml > target/operator.yaml
+	@grep -q '^          image: $(IMAGE)$$' target/operator.yaml && echo "target/operator.yaml runs $(IMAGE)"
 
 clean:
 	$(MVN) clean

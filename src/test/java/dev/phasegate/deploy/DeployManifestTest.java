@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  */
 class DeployManifestTest {
     static final Path MANIFEST = Path.of("deploy", "operator.yaml");
-    static final Path DOCKERFILE = Path.of("src", "main", "docker", "Dockerfile.jvm");
+    static final Path IMAGE_BUILD = Path.of("src", "main", "image", "build.sh");
     static final String NAMESPACE = "phasegate-system";
 
     static List<HasMetadata> objects;
@@ -68,16 +68,19 @@ class DeployManifestTest {
     }
 
     @Test
-    void usesThePlaceholderImageAndTheDockerfilesUserAndPort() throws IOException {
+    void runsTheImageMakeImageBuildsAsItsUserOnItsPort() throws IOException {
         Deployment d = one(objects, Deployment.class);
-        assertThat(operatorContainer(d).getImage()).isEqualTo("ghcr.io/phasegate/phasegate:0.1.0");
-        assertThat(Files.readString(MANIFEST)).contains("PLACEHOLDER");
-        List<String> dockerfile = Files.readAllLines(DOCKERFILE).stream().map(String::strip)
-                .filter(l -> !l.startsWith("#")).toList();
-        assertThat(dockerfile).as("numeric non-root user, as the pod's runAsUser")
-                .contains("USER " + ManifestRules.RUN_AS_USER);
-        assertThat(dockerfile).contains("EXPOSE 8080");
-        assertThat(dockerfile).anyMatch(l -> l.startsWith("COPY") && l.contains("target/quarkus-app/lib/"));
-        assertThat(dockerfile).anyMatch(l -> l.contains("/deployments/quarkus-run.jar"));
+        String chartVersion = Files.readAllLines(Path.of("helm", "phasegate", "Chart.yaml")).stream()
+                .filter(l -> l.startsWith("appVersion:")).findFirst().orElseThrow().replaceAll("[^0-9.]", "");
+        assertThat(operatorContainer(d).getImage()).isEqualTo("localhost/phasegate:" + chartVersion);
+        assertThat(Files.readString(MANIFEST)).doesNotContain("PLACEHOLDER").contains("make manifest IMAGE=");
+        String build = Files.readString(IMAGE_BUILD);
+        assertThat(build).as("the image's name, as the manifest's")
+                .contains("IMAGE=${IMAGE:-localhost/phasegate:$APP_VERSION}");
+        assertThat(build).as("numeric non-root user, as the pod's runAsUser")
+                .contains("UID_GID=" + ManifestRules.RUN_AS_USER).contains("--user \"$UID_GID:$UID_GID\"");
+        assertThat(build).contains("--port 8080/tcp");
+        // No shell and no start script in the image: the java launcher reads the heap ratio itself.
+        assertThat(env(operatorContainer(d), "JDK_JAVA_OPTIONS")).contains("-XX:MaxRAMPercentage=50");
     }
 }

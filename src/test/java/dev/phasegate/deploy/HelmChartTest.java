@@ -86,7 +86,21 @@ class HelmChartTest {
         assertThat(env(operatorContainer(one(objects, Deployment.class)), ManifestRules.NAMESPACES_ENV))
                 .contains(NAMESPACE);
         assertThat(operatorContainer(one(objects, Deployment.class)).getImage())
-                .isEqualTo("ghcr.io/phasegate/phasegate:0.1.0");
+                .isEqualTo("localhost/phasegate:0.1.0");
+        assertThat(env(operatorContainer(one(objects, Deployment.class)), "JDK_JAVA_OPTIONS"))
+                .contains("-XX:MaxRAMPercentage=50");
+    }
+
+    @Test
+    void theImageIsWhereTheUserPushedItByDigestOrTag() {
+        String digest = "sha256:" + "ab".repeat(32);
+        Deployment byDigest = one(render(values("image.repository", "registry.example/platform/phasegate",
+                "image.tag", "0.1.0", "image.digest", digest, "javaMaxMemRatio", 60)), Deployment.class);
+        assertThat(operatorContainer(byDigest).getImage()).isEqualTo("registry.example/platform/phasegate@" + digest);
+        assertThat(env(operatorContainer(byDigest), "JDK_JAVA_OPTIONS")).contains("-XX:MaxRAMPercentage=60");
+        Deployment byTag = one(render(values("image.repository", "registry.example/platform/phasegate",
+                "image.tag", "0.1.0-rc1")), Deployment.class);
+        assertThat(operatorContainer(byTag).getImage()).isEqualTo("registry.example/platform/phasegate:0.1.0-rc1");
     }
 
     @Test
@@ -167,16 +181,16 @@ class HelmChartTest {
     }
 
     @Test
-    void notesNameTheWatchedNamespacesAndThePlaceholderImage() {
+    void notesNameTheWatchedNamespacesAndWhereTheImageMustBePushed() {
         String notes = new Helm(CHART).install().withName("phasegate").withNamespace(NAMESPACE).clientOnly().dryRun()
                 .set("watchNamespaces", "shop,billing").call().getOutput();
         assertThat(notes).contains("It watches SchemaMigrations in: shop, billing.")
-                .contains("ghcr.io/phasegate/phasegate:0.1.0 is a placeholder");
+                .contains("localhost/phasegate:0.1.0 is the name `make image` gives");
         notes = new Helm(CHART).install().withName("phasegate").withNamespace(NAMESPACE).clientOnly().dryRun()
                 .set("watchAnyNamespace", true).set("image.repository", "registry.example/phasegate").call()
                 .getOutput();
         assertThat(notes).contains("EVERY namespace").contains("It may read no Secret yet")
-                .doesNotContain("placeholder");
+                .doesNotContain("make image");
     }
 
     @Test

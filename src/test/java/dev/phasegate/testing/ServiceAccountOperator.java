@@ -32,7 +32,8 @@ public final class ServiceAccountOperator implements AutoCloseable {
         this.kube = kube;
     }
 
-    public static ServiceAccountOperator install(KubeControlPlane kube) {
+    /** kubectl apply of crds/ and deploy/operator.yaml, returning once the operator's Role is in effect. */
+    public static void applyManifests(KubeControlPlane kube) {
         kube.kubectl("apply", "-f", "crds/").orThrow();
         kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/schemamigrations.phasegate.dev")
                 .orThrow();
@@ -41,6 +42,10 @@ public final class ServiceAccountOperator implements AutoCloseable {
         await("the operator's RoleBinding takes effect").atMost(Duration.ofSeconds(30)).until(() -> "yes".equals(
                 kube.kubectl("auth", "can-i", "watch", "schemamigrations.phasegate.dev", "-n", NAMESPACE,
                         "--as=" + USER).stdout().trim()));
+    }
+
+    public static ServiceAccountOperator install(KubeControlPlane kube) {
+        applyManifests(kube);
         KubernetesClient asOperator = kube.serviceAccountClient("phasegate-system", "phasegate");
         SchemaMigrationReconciler reconciler = new SchemaMigrationReconciler(asOperator, Clock.systemUTC(),
                 new SchemaMigrationReconciler.Options(Duration.ofMillis(200), Duration.ofSeconds(1)));
