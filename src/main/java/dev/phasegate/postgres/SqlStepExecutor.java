@@ -242,6 +242,7 @@ public final class SqlStepExecutor {
         int retry = 0;
         while (true) {
             Optional<LockWatchdog.Breach> breach = Optional.empty();
+            Optional<Blockers> blockedBy = Optional.empty();
             try {
                 try (LockWatchdog dog = LockWatchdog.watch(watch.connection(), watch.pid(), step.locks(),
                         s.kind().concurrent(), line -> listener.progress(s.index() - 1, total, null, where + ": " + line),
@@ -255,6 +256,7 @@ public final class SqlStepExecutor {
                             runOutsideTransaction(c, step, s, key, control);
                         }
                     } catch (SQLException e) {
+                        blockedBy = dog.blockers();
                         breach = dog.breach();
                         if (breach.isEmpty() || control.stopRequested()) {
                             throw e;
@@ -299,11 +301,16 @@ public final class SqlStepExecutor {
                         + ") gave up after " + retry + " tries: " + why, true));
             }
             Duration wait = step.locks().backoff(retry, ThreadLocalRandom.current().nextDouble());
+            // Only a lock wait has blockers whose end frees the way; a protective cancel waits out its timer.
+            Optional<Blockers> watched = protective.isPresent() ? Optional.empty()
+                    : blockedBy.filter(Blockers::complete);
             listener.progress(s.index() - 1, total, protective.map(LockWatchdog.Breach::reason)
                     .orElse(Reason.RetryBackoff),
-                    where + ": " + why + "; retry " + retry + "/" + step.locks().retries() + " in " + wait.toMillis()
-                            + " ms");
-            if (!control.sleep(wait)) {
+                    where + ": " + why + "; retry " + retry + "/" + step.locks().retries()
+                            + watched.map(b -> " as soon as the transaction(s) of " + b.describe()
+                                    + " end, at the latest").orElse("") + " in " + wait.toMillis() + " ms");
+            if (RetryWait.await(watch.connection(), watched, wait, control, ThreadLocalRandom.current().nextDouble())
+                    == RetryWait.Outcome.STOPPED) {
                 return Optional.of(failed(step, s.index() - 1, control.stopReason(), step.label()
                         + " stopped while waiting to retry statement " + s.index(), true));
             }
