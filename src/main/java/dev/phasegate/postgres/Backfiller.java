@@ -408,6 +408,7 @@ public final class Backfiller {
                 Upper upper;
                 long rows;
                 Optional<LockWatchdog.Breach> breach = Optional.empty();
+                Optional<Blockers> blockedBy = Optional.empty();
                 try {
                     upper = plan.upper(c, cursor, size, control);
                     if (upper == null) {
@@ -435,6 +436,7 @@ public final class Backfiller {
                                     rowsDone + rows, passRows + rows, passKeys + size, batches + 1, false));
                             c.commit();
                         } catch (SQLException e) {
+                            blockedBy = dog.blockers();
                             // only a cancel can be the watchdog's doing; a dead connection is reported as such
                             if (SqlFailure.QUERY_CANCELED.equals(e.getSQLState()) && !control.stopRequested()) {
                                 breach = dog.breach();
@@ -475,10 +477,15 @@ public final class Backfiller {
                     }
                     Duration wait = lockBusy ? req.locks().backoff(retry, ThreadLocalRandom.current().nextDouble())
                             : Duration.ZERO;
+                    // As for statements: a lock wait retries as soon as the transactions it waited on are over.
+                    Optional<Blockers> watched = breach.isPresent() || !lockBusy ? Optional.empty()
+                            : blockedBy.filter(Blockers::complete);
                     report(true, breach.map(LockWatchdog.Breach::reason).orElse(Reason.RetryBackoff),
                             "backfill batch after key " + cursor.key() + ": " + why + "; retry " + retry + "/"
-                                    + req.locks().retries() + " in " + wait.toMillis() + " ms with " + next + " keys");
-                    if (!wait.isZero() && !control.sleep(wait)) {
+                                    + req.locks().retries() + RetryWait.when(watched, wait) + " with " + next
+                                    + " keys");
+                    if (!wait.isZero() && RetryWait.await(watch.connection(), watched, wait, control,
+                            ThreadLocalRandom.current().nextDouble()) == RetryWait.Outcome.STOPPED) {
                         return new Outcome(false, stopped());
                     }
                     continue;

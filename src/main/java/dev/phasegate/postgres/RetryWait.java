@@ -24,6 +24,12 @@ final class RetryWait {
     /** How the wait ended. */
     enum Outcome { BLOCKERS_GONE, TIMER, STOPPED }
 
+    /** {@code  as soon as the transaction(s) of pid 42 end, at the latest in 900 ms}, or {@code  in 900 ms}. */
+    static String when(Optional<Blockers> watched, Duration timer) {
+        return watched.map(b -> " as soon as the transaction(s) of " + b.describe() + " end, at the latest")
+                .orElse("") + " in " + timer.toMillis() + " ms";
+    }
+
     static Outcome await(Connection watcher, Optional<Blockers> blockers, Duration timer, StepControl control,
             double random) {
         long end = System.nanoTime() + timer.toNanos();

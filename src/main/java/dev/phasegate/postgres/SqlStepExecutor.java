@@ -307,8 +307,7 @@ public final class SqlStepExecutor {
             listener.progress(s.index() - 1, total, protective.map(LockWatchdog.Breach::reason)
                     .orElse(Reason.RetryBackoff),
                     where + ": " + why + "; retry " + retry + "/" + step.locks().retries()
-                            + watched.map(b -> " as soon as the transaction(s) of " + b.describe()
-                                    + " end, at the latest").orElse("") + " in " + wait.toMillis() + " ms");
+                            + RetryWait.when(watched, wait));
             if (RetryWait.await(watch.connection(), watched, wait, control, ThreadLocalRandom.current().nextDouble())
                     == RetryWait.Outcome.STOPPED) {
                 return Optional.of(failed(step, s.index() - 1, control.stopReason(), step.label()

@@ -2,10 +2,12 @@ package dev.phasegate.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.phasegate.api.BackfillSpec;
 import dev.phasegate.api.HealthSpec;
 import dev.phasegate.api.LocksSpec;
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.Reason;
+import dev.phasegate.engine.HealthGate;
 import dev.phasegate.engine.StepObservation;
 import dev.phasegate.postgres.SqlStepExecutor.SqlStep;
 import dev.phasegate.testing.PostgresDatabase;
@@ -26,8 +28,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A lock retry starts when the transaction that blocked the last try ends, not when the backoff timer says so; the
- * timer still decides when the blocker cannot be named.
+ * A lock retry (of a statement or of a backfill batch) starts when the transaction that blocked the last try ends,
+ * not when the backoff timer says so; the timer still decides when the blocker cannot be named.
  */
 @WithPostgres
 class BlockerRetryIT {
@@ -106,6 +108,31 @@ class BlockerRetryIT {
                 .allSatisfy(line -> assertThat(line).containsPattern("retry \\d+/30 in \\d+ ms"));
     }
 
+    @Test
+    void aBackfillBatchRetriesAsSoonAsTheRowLockIsReleased() throws Exception {
+        db.execute("CREATE TABLE bb_t (id int PRIMARY KEY, a int, b int);"
+                + " INSERT INTO bb_t SELECT g, g, NULL FROM generate_series(1, 1000) g");
+        AtomicLong committedAt = new AtomicLong();
+        StepObservation result;
+        long finishedAt;
+        try (Connection writer = db.connect()) {
+            writer.setAutoCommit(false);
+            writer.createStatement().executeUpdate("UPDATE bb_t SET a = a WHERE id = 500");
+            Future<?> commit = commitLater(writer, Duration.ofSeconds(3), committedAt);
+            BackfillSpec spec = BackfillerIT.spec("bb_t", "id", "b = a", "b IS NULL", 1000, 100, 1000, "200ms");
+            LockPolicy locks = policy(Duration.ofMillis(300), SLOW_TIMER);
+            result = new Backfiller().run(new Backfiller.BackfillRequest("uid-bb", "shop/bb", () -> spec,
+                    connection(), SessionSettings.forMigration("shop", "bb", locks.lockTimeout(),
+                            locks.statementTimeout()), locks), (running, status) -> { }, new StepControl(),
+                    HealthGate::opened);
+            finishedAt = System.nanoTime();
+            commit.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(result).isInstanceOf(StepObservation.Completed.class);
+        assertThat(Duration.ofNanos(finishedAt - committedAt.get()))
+                .as("done soon after the writer committed").isLessThan(Duration.ofMillis(2_500));
+    }
+
     /** Commits the reader's transaction after a while and notes when. */
     private Future<?> commitLater(Connection reader, Duration after, AtomicLong committedAt) {
         return pool.submit(() -> {
@@ -130,15 +157,22 @@ class BlockerRetryIT {
     }
 
     private SqlStep step(String name, String sql, Duration lockTimeout, Duration retryBase) {
+        LockPolicy locks = policy(lockTimeout, retryBase);
+        return new SqlStep("uid-" + name, name, PhaseName.CompatibleSchema, false, sql, connection(),
+                SessionSettings.forMigration("shop", name, locks.lockTimeout(), locks.statementTimeout()), locks,
+                new HealthSpec());
+    }
+
+    private static LockPolicy policy(Duration lockTimeout, Duration retryBase) {
         LocksSpec spec = new LocksSpec();
         spec.lockTimeout = lockTimeout.toMillis() + "ms";
         spec.statementTimeout = "45s";
         spec.retries = 30;
-        LockPolicy locks = LockPolicy.from(spec).withRetryBase(retryBase);
-        return new SqlStep("uid-" + name, name, PhaseName.CompatibleSchema, false, sql,
-                new ConnectionSettings(db.jdbcUrl(), db.user(), db.password()),
-                SessionSettings.forMigration("shop", name, locks.lockTimeout(), locks.statementTimeout()), locks,
-                new HealthSpec());
+        return LockPolicy.from(spec).withRetryBase(retryBase);
+    }
+
+    private ConnectionSettings connection() {
+        return new ConnectionSettings(db.jdbcUrl(), db.user(), db.password());
     }
 
     /** The retry announcements the executor reported. */
