@@ -57,7 +57,7 @@ public class BackfillSpec {
     @Pattern(Durations.PATTERN)
     @JsonPropertyDescription("A fixed pause after each batch, which turns adaptive pacing off (0s runs unpaced, close"
             + " to a single UPDATE). Default: none; the pause adapts so that a primary-key read of the table keeps"
-            + " its p99 within latencyAllowance of its baseline, and shrinks on replica lag and lock waiters.")
+            + " its p99 within latencyAllowance of its baseline, and grows on replica lag and lock waiters.")
     public String pauseBetweenBatches;
 
     @Pattern(Durations.PATTERN)
