@@ -436,11 +436,11 @@ public final class Backfiller {
                                     rowsDone + rows, passRows + rows, passKeys + size, batches + 1, false));
                             c.commit();
                         } catch (SQLException e) {
-                            blockedBy = dog.blockers();
                             // only a cancel can be the watchdog's doing; a dead connection is reported as such
                             if (SqlFailure.QUERY_CANCELED.equals(e.getSQLState()) && !control.stopRequested()) {
                                 breach = dog.breach();
                             }
+                            blockedBy = breach.isPresent() ? dog.blockersAtBreach() : dog.blockers();
                             throw e;
                         }
                     }
@@ -478,8 +478,8 @@ public final class Backfiller {
                     Duration wait = lockBusy ? req.locks().backoff(retry, ThreadLocalRandom.current().nextDouble())
                             : Duration.ZERO;
                     // As for statements: a lock wait retries as soon as the transactions it waited on are over.
-                    Optional<Blockers> watched = breach.isPresent() || !lockBusy ? Optional.empty()
-                            : blockedBy.filter(Blockers::complete);
+                    Optional<Blockers> watched = !lockBusy || breach.filter(b -> b.reason() != Reason.BlockedQueries)
+                            .isPresent() ? Optional.empty() : blockedBy.filter(Blockers::complete);
                     report(true, breach.map(LockWatchdog.Breach::reason).orElse(Reason.RetryBackoff),
                             "backfill batch after key " + cursor.key() + ": " + why + "; retry " + retry + "/"
                                     + req.locks().retries() + RetryWait.when(watched, wait) + " with " + next

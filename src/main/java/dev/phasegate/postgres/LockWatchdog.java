@@ -98,6 +98,9 @@ public final class LockWatchdog implements AutoCloseable {
     private final AtomicReference<Breach> breach = new AtomicReference<>();
     /** Who our statement waited on at the last poll that saw it wait for a lock; null until one did. */
     private final AtomicReference<Blockers> blockers = new AtomicReference<>();
+    /** Who it waited on at the poll that tripped the watchdog; null when it was not waiting then. */
+    private volatile Blockers waitingAtBreach;
+    private Blockers waitingNow;
     /**
      * One thread per watched statement, not a shared timer: a poll that hangs on one database (black-holed network,
      * until the socket timeout) must not stop the watchdogs of statements on other databases.
@@ -177,6 +180,14 @@ public final class LockWatchdog implements AutoCloseable {
         return Optional.ofNullable(blockers.get());
     }
 
+    /**
+     * Who our statement waited on when the watchdog cancelled it, if it was waiting for a lock then: sessions that
+     * queued behind a waiting statement of ours were, through it, waiting for these transactions too.
+     */
+    public Optional<Blockers> blockersAtBreach() {
+        return Optional.ofNullable(waitingAtBreach);
+    }
+
     /** What tripped the watchdog, if it did. */
     public Optional<Breach> breach() {
         return Optional.ofNullable(breach.get());
@@ -203,6 +214,7 @@ public final class LockWatchdog implements AutoCloseable {
                 Long lockerPid = rs.wasNull() ? null : locker;
                 OwnWait own = OwnWait.of(rs.getArray(6));
                 Blockers seen = own == null ? null : Blockers.of(rs.getArray(7));
+                waitingNow = seen;
                 if (seen != null) {
                     // Kept after the wait ends: the poll after a lock timeout must not erase who caused it.
                     blockers.set(seen);
@@ -294,6 +306,7 @@ public final class LockWatchdog implements AutoCloseable {
 
     private void trip(Breach b) {
         if (breach.compareAndSet(null, b)) {
+            waitingAtBreach = waitingNow;
             LOG.warnf("watchdog: %s", b.message());
             cancel.run();
         }

@@ -256,8 +256,9 @@ public final class SqlStepExecutor {
                             runOutsideTransaction(c, step, s, key, control);
                         }
                     } catch (SQLException e) {
-                        blockedBy = dog.blockers();
                         breach = dog.breach();
+                        blockedBy = breach.isPresent() && !breach.get().lockBusy() ? dog.blockersAtBreach()
+                                : dog.blockers();
                         if (breach.isEmpty() || control.stopRequested()) {
                             throw e;
                         }
@@ -301,8 +302,10 @@ public final class SqlStepExecutor {
                         + ") gave up after " + retry + " tries: " + why, true));
             }
             Duration wait = step.locks().backoff(retry, ThreadLocalRandom.current().nextDouble());
-            // Only a lock wait has blockers whose end frees the way; a protective cancel waits out its timer.
-            Optional<Blockers> watched = protective.isPresent() ? Optional.empty()
+            // A lock wait, or a queue behind our waiting statement (BlockedQueries while we waited for a lock), ends
+            // with the transactions we waited on; any other protective cancel waits out its timer.
+            Optional<Blockers> watched = protective.isPresent()
+                    && protective.get().reason() != Reason.BlockedQueries ? Optional.empty()
                     : blockedBy.filter(Blockers::complete);
             listener.progress(s.index() - 1, total, protective.map(LockWatchdog.Breach::reason)
                     .orElse(Reason.RetryBackoff),

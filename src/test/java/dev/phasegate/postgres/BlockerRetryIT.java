@@ -60,7 +60,7 @@ class BlockerRetryIT {
             reader.setAutoCommit(false);
             reader.createStatement().executeQuery("SELECT count(*) FROM br_t WHERE id::text <> '" + CANARY + "'")
                     .close();
-            Future<?> probing = pool.submit(() -> probe(app, stopProbing, longestProbeNanos));
+            Future<?> probing = pool.submit(() -> probe(app, "br_t", stopProbing, longestProbeNanos));
             Future<?> commit = commitLater(reader, Duration.ofSeconds(3), committedAt);
 
             result = new SqlStepExecutor().run(step("br", "ALTER TABLE br_t ADD COLUMN flag boolean", lockTimeout,
@@ -81,6 +81,34 @@ class BlockerRetryIT {
         assertThat(progress.retryLines()).isNotEmpty()
                 .allSatisfy(line -> assertThat(line).contains("as soon as the transaction(s) of pid"))
                 .noneMatch(line -> line.contains(CANARY));
+    }
+
+    @Test
+    void afterTheWatchdogCancelledForQueuedSessionsTheRetryAlsoWaitsForTheReaderOnly() throws Exception {
+        db.execute("CREATE TABLE bq_t (id int PRIMARY KEY); INSERT INTO bq_t SELECT generate_series(1, 100)");
+        AtomicBoolean stopProbing = new AtomicBoolean();
+        AtomicLong committedAt = new AtomicLong();
+        Progress progress = new Progress();
+        StepObservation result;
+        long finishedAt;
+        try (Connection reader = db.connect(); Connection app = db.connect()) {
+            reader.setAutoCommit(false);
+            reader.createStatement().executeQuery("SELECT count(*) FROM bq_t").close();
+            Future<?> probing = pool.submit(() -> probe(app, "bq_t", stopProbing, new AtomicLong()));
+            Future<?> commit = commitLater(reader, Duration.ofSeconds(3), committedAt);
+            // One queued application query is enough for the watchdog, long before the lock timeout.
+            result = new SqlStepExecutor().run(step("bq", "ALTER TABLE bq_t ADD COLUMN flag boolean",
+                    policy(Duration.ofSeconds(5), SLOW_TIMER, 1)), progress, new StepControl());
+            finishedAt = System.nanoTime();
+            commit.get(10, TimeUnit.SECONDS);
+            stopProbing.set(true);
+            probing.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(result).isInstanceOf(StepObservation.Completed.class);
+        assertThat(progress.blocked).isNotEmpty()
+                .allSatisfy(line -> assertThat(line).contains("as soon as the transaction(s) of pid"));
+        assertThat(Duration.ofNanos(finishedAt - committedAt.get()))
+                .as("done soon after the blocking reader committed").isLessThan(Duration.ofMillis(2_500));
     }
 
     @Test
@@ -120,7 +148,7 @@ class BlockerRetryIT {
             writer.createStatement().executeUpdate("UPDATE bb_t SET a = a WHERE id = 500");
             Future<?> commit = commitLater(writer, Duration.ofSeconds(3), committedAt);
             BackfillSpec spec = BackfillerIT.spec("bb_t", "id", "b = a", "b IS NULL", 1000, 100, 1000, "200ms");
-            LockPolicy locks = policy(Duration.ofMillis(300), SLOW_TIMER);
+            LockPolicy locks = policy(Duration.ofMillis(300), SLOW_TIMER, 5);
             result = new Backfiller().run(new Backfiller.BackfillRequest("uid-bb", "shop/bb", () -> spec,
                     connection(), SessionSettings.forMigration("shop", "bb", locks.lockTimeout(),
                             locks.statementTimeout()), locks), (running, status) -> { }, new StepControl(),
@@ -143,12 +171,13 @@ class BlockerRetryIT {
         });
     }
 
-    private static Void probe(Connection app, AtomicBoolean stop, AtomicLong longest) throws Exception {
+    private static Void probe(Connection app, String table, AtomicBoolean stop, AtomicLong longest)
+            throws Exception {
         try (Statement s = app.createStatement()) {
             s.execute("SET statement_timeout = '20s'");
             while (!stop.get()) {
                 long start = System.nanoTime();
-                s.executeQuery("SELECT count(*) FROM br_t").close();
+                s.executeQuery("SELECT count(*) FROM " + table).close();
                 longest.accumulateAndGet(System.nanoTime() - start, Math::max);
                 Thread.sleep(5);
             }
@@ -157,17 +186,21 @@ class BlockerRetryIT {
     }
 
     private SqlStep step(String name, String sql, Duration lockTimeout, Duration retryBase) {
-        LockPolicy locks = policy(lockTimeout, retryBase);
+        return step(name, sql, policy(lockTimeout, retryBase, 5));
+    }
+
+    private SqlStep step(String name, String sql, LockPolicy locks) {
         return new SqlStep("uid-" + name, name, PhaseName.CompatibleSchema, false, sql, connection(),
                 SessionSettings.forMigration("shop", name, locks.lockTimeout(), locks.statementTimeout()), locks,
                 new HealthSpec());
     }
 
-    private static LockPolicy policy(Duration lockTimeout, Duration retryBase) {
+    private static LockPolicy policy(Duration lockTimeout, Duration retryBase, int maxBlockedQueries) {
         LocksSpec spec = new LocksSpec();
         spec.lockTimeout = lockTimeout.toMillis() + "ms";
         spec.statementTimeout = "45s";
         spec.retries = 30;
+        spec.maxBlockedQueries = maxBlockedQueries;
         return LockPolicy.from(spec).withRetryBase(retryBase);
     }
 
@@ -178,11 +211,14 @@ class BlockerRetryIT {
     /** The retry announcements the executor reported. */
     private static final class Progress implements SqlStepExecutor.Listener {
         final List<String> retries = new CopyOnWriteArrayList<>();
+        final List<String> blocked = new CopyOnWriteArrayList<>();
 
         @Override
         public void progress(int done, int total, Reason waitingOn, String detail) {
             if (waitingOn == Reason.RetryBackoff) {
                 retries.add(detail);
+            } else if (waitingOn == Reason.BlockedQueries) {
+                blocked.add(detail);
             }
         }
 
