@@ -11,7 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ArrayBlockingQueue;
 import org.jboss.logging.Logger;
 
 /**
@@ -29,7 +29,8 @@ final class AdaptivePacing implements AutoCloseable {
 
     private final Connection probe;
     private final PreparedStatement read;
-    private final ConcurrentLinkedQueue<Duration> samples = new ConcurrentLinkedQueue<>();
+    /** Bounded: while the health gate holds the backfill for hours, only the latest samples matter. */
+    private final ArrayBlockingQueue<Duration> samples = new ArrayBlockingQueue<>(2_000);
     private final BackfillPacer pacer;
     private final String table;
     private final HealthSpec health;
@@ -64,7 +65,10 @@ final class AdaptivePacing implements AutoCloseable {
             List<Duration> baseline = new ArrayList<>();
             long end = System.nanoTime() + BASELINE.toNanos();
             while (System.nanoTime() < end && !control.stopRequested()) {
-                baseline.add(p.once());
+                Duration d = p.once();
+                if (d != null) {
+                    baseline.add(d);
+                }
                 control.sleep(INTERVAL);
             }
             pacer.baseline(baseline);
@@ -80,23 +84,35 @@ final class AdaptivePacing implements AutoCloseable {
         return spec == null ? null : Durations.parse(spec);
     }
 
-    /** One read; a failed one counts with the time it took, as the application would have waited that long. */
+    /**
+     * One read's latency. A read cut off by lock_timeout or statement_timeout counts with the time it took, as the
+     * application would have waited that long; any other failure (a broken connection) is no measurement: null.
+     */
     private Duration once() {
         long t0 = System.nanoTime();
         try (ResultSet rs = read.executeQuery()) {
             rs.next();
         } catch (SQLException e) {
-            if (closed) {
-                return Duration.ZERO;
+            String state = e.getSQLState() == null ? "" : e.getSQLState();
+            if (closed || !(state.equals(SqlFailure.LOCK_NOT_AVAILABLE) || state.equals(SqlFailure.QUERY_CANCELED))) {
+                LOG.debugf("pacing probe on %s failed: %s", table, SqlFailure.serverText(e));
+                return null;
             }
-            LOG.debugf("pacing probe on %s failed: %s", table, SqlFailure.serverText(e));
         }
         return Duration.ofNanos(System.nanoTime() - t0);
     }
 
     private void loop() {
         while (!closed) {
-            samples.add(once());
+            Duration d = once();
+            if (d == null && isClosed()) {
+                // No more samples: the pace holds (it needs fresh samples to step up) and the signals still count.
+                return;
+            }
+            if (d != null && !samples.offer(d)) {
+                samples.poll();
+                samples.offer(d);
+            }
             try {
                 Thread.sleep(INTERVAL.toMillis());
             } catch (InterruptedException e) {
@@ -134,6 +150,14 @@ final class AdaptivePacing implements AutoCloseable {
             // The probe still paces; the health gate still watches these signals itself.
             LOG.debugf("pacing signals of %s unavailable: %s", table, e.getMessage());
             return BackfillPacer.Signals.NONE;
+        }
+    }
+
+    private boolean isClosed() {
+        try {
+            return probe.isClosed();
+        } catch (SQLException e) {
+            return true;
         }
     }
 
