@@ -55,9 +55,15 @@ public class BackfillSpec {
     public String targetBatchDuration = "200ms";
 
     @Pattern(Durations.PATTERN)
-    @JsonPropertyDescription("Pause after each batch. The default (200ms, as long as the target batch) keeps the"
-            + " application's p99 near its baseline on a busy database; 0s runs unpaced, close to a single UPDATE.")
-    public String pauseBetweenBatches = "200ms";
+    @JsonPropertyDescription("A fixed pause after each batch, which turns adaptive pacing off (0s runs unpaced, close"
+            + " to a single UPDATE). Default: none; the pause adapts so that a primary-key read of the table keeps"
+            + " its p99 within latencyAllowance of its baseline, and grows on replica lag and lock waiters.")
+    public String pauseBetweenBatches;
+
+    @Pattern(Durations.PATTERN)
+    @JsonPropertyDescription("Adaptive pacing: how much the probe's p99 may rise over its baseline, measured before"
+            + " the first batch. Default: max(25% of the baseline p99, 10ms). Ignored with pauseBetweenBatches.")
+    public String latencyAllowance;
 
     @JsonPropertyDescription("The consistency check before Cleanup: every row's targets of set must equal what set"
             + " computes (target IS NOT DISTINCT FROM (expression)). Default: checked, and a mismatch holds Cleanup.")

@@ -108,6 +108,7 @@ public final class SpecValidator {
         }
         duration(problems, "spec.backfill.targetBatchDuration", b.targetBatchDuration, true);
         duration(problems, "spec.backfill.pauseBetweenBatches", b.pauseBetweenBatches, false);
+        duration(problems, "spec.backfill.latencyAllowance", b.latencyAllowance, false);
         verify(problems, b.verify);
     }
 

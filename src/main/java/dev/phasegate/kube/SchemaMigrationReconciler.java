@@ -347,7 +347,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             Backfiller.BackfillRequest request = new Backfiller.BackfillRequest(uid, key,
                     () -> runtime.currentBackfillSpec(spec.backfill), db,
                     SessionSettings.forMigration(m.getMetadata().getNamespace(), m.getMetadata().getName(),
-                            locks.lockTimeout(), locks.statementTimeout()), locks);
+                            locks.lockTimeout(), locks.statementTimeout()), locks, spec.health);
             StepObservation initial = new StepObservation.Running(PhaseName.Backfill, false, 0, 0, null,
                     "backfill of " + spec.backfill.table + ": checking the table and key");
             List<SpecPreflight.Script> later = laterScripts(spec, PhaseName.Backfill);

@@ -96,7 +96,8 @@ public final class BackfillVerifier {
         Duration pause;
         try {
             sizer = new BatchSizer(Backfiller.settings(spec));
-            pause = spec.pauseBetweenBatches == null ? Duration.ZERO : Durations.parse(spec.pauseBetweenBatches);
+            // The check only reads; without a fixed pause it rests as long as its batches take (half speed).
+            pause = spec.pauseBetweenBatches == null ? null : Durations.parse(spec.pauseBetweenBatches);
         } catch (IllegalArgumentException e) {
             return StepObservation.Verified.failed(Reason.InvalidSpec, "spec.backfill: " + e.getMessage(), false);
         }
@@ -288,12 +289,14 @@ public final class BackfillVerifier {
                 }
                 keysChecked += size;
                 batches++;
+                Duration took = Duration.ofNanos(System.nanoTime() - t0);
                 if (upper.full()) {
-                    sizer.afterBatch(size, Duration.ofNanos(System.nanoTime() - t0));
+                    sizer.afterBatch(size, took);
                 }
                 cursor = upper.full() ? new Cursor(upper.key(), false) : null;
                 report(false, null, null);
-                if (cursor != null && !pause.isZero() && !control.sleep(pause)) {
+                Duration rest = pause == null ? took : pause;
+                if (cursor != null && !rest.isZero() && !control.sleep(rest)) {
                     return stopped(control);
                 }
             }

@@ -6,6 +6,8 @@ import dev.phasegate.api.Durations;
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.Reason;
 import dev.phasegate.engine.BatchSizer;
+import dev.phasegate.api.HealthSpec;
+import dev.phasegate.engine.BackfillPacer;
 import dev.phasegate.engine.HealthGate;
 import dev.phasegate.engine.StepObservation;
 import dev.phasegate.postgres.BackfillCheckpoints.Checkpoint;
@@ -60,7 +62,13 @@ public final class Backfiller {
      * are read once at the start (the engine refuses changes of those after the phase started).
      */
     public record BackfillRequest(String migrationUid, String migration, Supplier<BackfillSpec> spec,
-            ConnectionSettings db, SessionSettings session, LockPolicy locks) {
+            ConnectionSettings db, SessionSettings session, LockPolicy locks, HealthSpec health) {
+        /** With the default health limits, which adaptive pacing slows down at half of. */
+        public BackfillRequest(String migrationUid, String migration, Supplier<BackfillSpec> spec,
+                ConnectionSettings db, SessionSettings session, LockPolicy locks) {
+            this(migrationUid, migration, spec, db, session, locks, null);
+        }
+
         public BackfillRequest {
             Objects.requireNonNull(migrationUid, "migrationUid");
             Objects.requireNonNull(migration, "migration");
@@ -118,6 +126,7 @@ public final class Backfiller {
             if (spec.pauseBetweenBatches != null) {
                 Durations.parse(spec.pauseBetweenBatches);
             }
+            AdaptivePacing.allowance(spec.latencyAllowance);
         } catch (IllegalArgumentException e) {
             return failed(Reason.InvalidSpec, "spec.backfill: " + e.getMessage(), false);
         }
@@ -207,6 +216,13 @@ public final class Backfiller {
         private long batches;
         private boolean guardChecked;
         private Duration pause = Duration.ZERO;
+        /** Null while a fixed pauseBetweenBatches is set: adaptive pacing starts when the pause is left out. */
+        private Duration fixedPause;
+        private AdaptivePacing pacing;
+        private BackfillPacer.Pace pace;
+        private String allowance;
+        /** The spec's batch settings, before the pacer's factor on the target. */
+        private BatchSizer.Settings base;
         private long statementTimeoutMs = -1;
         private long batchTimeoutMs;
         private long lastReportNanos = Long.MIN_VALUE;
@@ -227,6 +243,7 @@ public final class Backfiller {
             this.watch = watch;
             this.plan = plan;
             this.sizer = sizer;
+            this.base = sizer.settings();
             this.pass = cp.pass();
             this.cursor = cp.lastKey() == null ? Cursor.START : new Cursor(cp.lastKey(), cp.inclusive());
             this.rowsDone = cp.rowsDone();
@@ -238,6 +255,16 @@ public final class Backfiller {
         }
 
         StepObservation execute() throws SQLException {
+            try {
+                return walk();
+            } finally {
+                if (pacing != null) {
+                    pacing.close();
+                }
+            }
+        }
+
+        private StepObservation walk() throws SQLException {
             if (plan.keyTypeName.startsWith("timestamp")) {
                 // Keys travel as text between batches and restarts; ISO output reads back exactly.
                 try (Statement s = c.createStatement()) {
@@ -339,8 +366,9 @@ public final class Backfiller {
             BackfillSpec spec = req.spec().get();
             if (spec != null) {
                 try {
-                    sizer.apply(settings(spec));
+                    base = settings(spec);
                     applyPause(spec);
+                    sizer.apply(scaled(base));
                 } catch (IllegalArgumentException ignored) {
                     // an invalid edit is reported by spec validation; the last good settings stay
                 }
@@ -349,6 +377,9 @@ public final class Backfiller {
                     batchTimeoutMs = timeout;
                     setStatementTimeout(timeout);
                 }
+            }
+            if (fixedPause == null && pacing == null) {
+                startPacing();
             }
             return null;
         }
@@ -377,6 +408,7 @@ public final class Backfiller {
                 Upper upper;
                 long rows;
                 Optional<LockWatchdog.Breach> breach = Optional.empty();
+                Optional<Blockers> blockedBy = Optional.empty();
                 try {
                     upper = plan.upper(c, cursor, size, control);
                     if (upper == null) {
@@ -408,6 +440,7 @@ public final class Backfiller {
                             if (SqlFailure.QUERY_CANCELED.equals(e.getSQLState()) && !control.stopRequested()) {
                                 breach = dog.breach();
                             }
+                            blockedBy = breach.isPresent() ? dog.blockersAtBreach() : dog.blockers();
                             throw e;
                         }
                     }
@@ -444,10 +477,15 @@ public final class Backfiller {
                     }
                     Duration wait = lockBusy ? req.locks().backoff(retry, ThreadLocalRandom.current().nextDouble())
                             : Duration.ZERO;
+                    // As for statements: a lock wait retries as soon as the transactions it waited on are over.
+                    Optional<Blockers> watched = !lockBusy || breach.filter(b -> b.reason() != Reason.BlockedQueries)
+                            .isPresent() ? Optional.empty() : blockedBy.filter(Blockers::complete);
                     report(true, breach.map(LockWatchdog.Breach::reason).orElse(Reason.RetryBackoff),
                             "backfill batch after key " + cursor.key() + ": " + why + "; retry " + retry + "/"
-                                    + req.locks().retries() + " in " + wait.toMillis() + " ms with " + next + " keys");
-                    if (!wait.isZero() && !control.sleep(wait)) {
+                                    + req.locks().retries() + RetryWait.when(watched, wait) + " with " + next
+                                    + " keys");
+                    if (!wait.isZero() && RetryWait.await(watch.connection(), watched, wait, control,
+                            ThreadLocalRandom.current().nextDouble()) == RetryWait.Outcome.STOPPED) {
                         return new Outcome(false, stopped());
                     }
                     continue;
@@ -463,6 +501,7 @@ public final class Backfiller {
                 passKeys += size;
                 batches++;
                 int next = upper.full() ? sizer.afterBatch(size, took) : sizer.size();
+                pace(took);
                 sample(end);
                 listener.batch(new Batch(pass, size, upper.full(), rows, from, upper.key(), took, next));
                 telemetry.backfillBatch(req.migration(), rows, took);
@@ -483,9 +522,51 @@ public final class Backfiller {
         }
 
         private void applyPause(BackfillSpec spec) {
-            if (spec.pauseBetweenBatches != null) {
-                pause = Durations.parse(spec.pauseBetweenBatches);
+            fixedPause = spec.pauseBetweenBatches == null ? null : Durations.parse(spec.pauseBetweenBatches);
+            if (fixedPause != null) {
+                pause = fixedPause;
             }
+            allowance = spec.latencyAllowance;
+        }
+
+        /**
+         * Adaptive pacing: the probe's baseline is measured now, before a batch of this run has touched the table.
+         * The key it reads is the cursor's, a row that exists. Without a probe the backfill runs unpaced, as a
+         * probe that cannot read the table says nothing about the application's latency.
+         */
+        private void startPacing() {
+            report(true, null, "measuring the latency of a primary-key read of " + plan.table
+                    + " before the first batch (adaptive pacing)");
+            try {
+                pacing = AdaptivePacing.start(req.db(), req.session(), plan, cursor.key(),
+                        AdaptivePacing.allowance(allowance), req.health(), control);
+                pace = pacing.pace();
+            } catch (SQLException | IllegalArgumentException e) {
+                pace = new BackfillPacer.Pace(1, 1, Duration.ZERO, "adaptive pacing unavailable ("
+                        + (e instanceof SQLException se ? SqlFailure.serverText(se) : e.getMessage())
+                        + "); running unpaced");
+            }
+            pause = pace.pause();
+        }
+
+        /** The pause after a batch that took {@code took}, and the batch target, from the pacing in force. */
+        private void pace(Duration took) {
+            if (fixedPause != null || pacing == null) {
+                return;
+            }
+            pace = pacing.afterBatch(took, watch.connection());
+            pause = pace.pause();
+            sizer.apply(scaled(base));
+        }
+
+        /** The spec's target batch duration times the pacer's factor (shorter batches hold locks shorter). */
+        private BatchSizer.Settings scaled(BatchSizer.Settings spec) {
+            if (fixedPause != null || pace == null || pace.targetScale() >= 1) {
+                return spec;
+            }
+            Duration target = Duration.ofNanos(Math.max(1_000_000L,
+                    (long) (spec.target().toNanos() * pace.targetScale())));
+            return new BatchSizer.Settings(spec.start(), spec.min(), spec.max(), target);
         }
 
         /** The batches' statement_timeout: a safety net well above the target, never above the spec's bound. */
@@ -611,6 +692,9 @@ public final class Backfiller {
             s.rowsPerSecond = Math.round(rate * 10) / 10.0;
             s.batchSize = sizer.size();
             s.passes = pass;
+            s.pause = Durations.format(pause.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+            s.pacing = fixedPause != null ? "fixed by spec.backfill.pauseBetweenBatches"
+                    : pace == null ? null : pace.why();
             if (!finished && rate > 0 && est > rowsDone) {
                 s.eta = Durations.format(Duration.ofSeconds((long) Math.ceil((est - rowsDone) / rate)));
             }

@@ -49,7 +49,13 @@ public final class LockWatchdog implements AutoCloseable {
                      WHERE p.pid = $1 AND a.pid = p.current_locker_pid),
                    (SELECT ARRAY[l.locktype, coalesce((extract(epoch FROM clock_timestamp() - l.waitstart) * 1000)
                                  ::bigint, 0)::text, (pg_blocking_pids(l.pid))[1]::text]
-                      FROM pg_locks l WHERE l.pid = $1 AND NOT l.granted LIMIT 1)
+                      FROM pg_locks l WHERE l.pid = $1 AND NOT l.granted LIMIT 1),
+                   (SELECT ARRAY[array_to_string(w.bp, ',')] || coalesce(
+                             (SELECT array_agg(v.virtualxid) FROM pg_locks v WHERE v.locktype = 'virtualxid'
+                               AND v.granted AND v.virtualxid = v.virtualtransaction AND v.pid = ANY(w.bp)),
+                             '{}'::text[])
+                      FROM (SELECT pg_blocking_pids(l.pid) AS bp FROM pg_locks l
+                             WHERE l.pid = $1 AND NOT l.granted LIMIT 1) w)
             FROM tree t LEFT JOIN waiting w USING (pid)""".replace("$1", "?::int");
 
     private static final int PARAMETERS = (int) TREE_QUERY.chars().filter(c -> c == '?').count();
@@ -90,6 +96,11 @@ public final class LockWatchdog implements AutoCloseable {
     private final Consumer<String> report;
     private final Runnable cancel;
     private final AtomicReference<Breach> breach = new AtomicReference<>();
+    /** Who our statement waited on at the last poll that saw it wait for a lock; null until one did. */
+    private final AtomicReference<Blockers> blockers = new AtomicReference<>();
+    /** Who it waited on at the poll that tripped the watchdog; null when it was not waiting then. */
+    private volatile Blockers waitingAtBreach;
+    private Blockers waitingNow;
     /**
      * One thread per watched statement, not a shared timer: a poll that hangs on one database (black-holed network,
      * until the socket timeout) must not stop the watchdogs of statements on other databases.
@@ -161,6 +172,22 @@ public final class LockWatchdog implements AutoCloseable {
         }
     }
 
+    /**
+     * The sessions our statement waited on at the last poll that saw it wait for a lock, if one did. Read after
+     * a lock timeout: by then we no longer wait, so only a poll made during the wait can say who blocked us.
+     */
+    public Optional<Blockers> blockers() {
+        return Optional.ofNullable(blockers.get());
+    }
+
+    /**
+     * Who our statement waited on when the watchdog cancelled it, if it was waiting for a lock then: sessions that
+     * queued behind a waiting statement of ours were, through it, waiting for these transactions too.
+     */
+    public Optional<Blockers> blockersAtBreach() {
+        return Optional.ofNullable(waitingAtBreach);
+    }
+
     /** What tripped the watchdog, if it did. */
     public Optional<Breach> breach() {
         return Optional.ofNullable(breach.get());
@@ -185,8 +212,14 @@ public final class LockWatchdog implements AutoCloseable {
                 rs.next();
                 long locker = rs.getLong(4);
                 Long lockerPid = rs.wasNull() ? null : locker;
-                evaluate(rs.getInt(1), rs.getLong(2), rs.getString(3), lockerPid, lockerInfo(rs.getArray(5)),
-                        OwnWait.of(rs.getArray(6)));
+                OwnWait own = OwnWait.of(rs.getArray(6));
+                Blockers seen = own == null ? null : Blockers.of(rs.getArray(7));
+                waitingNow = seen;
+                if (seen != null) {
+                    // Kept after the wait ends: the poll after a lock timeout must not erase who caused it.
+                    blockers.set(seen);
+                }
+                evaluate(rs.getInt(1), rs.getLong(2), rs.getString(3), lockerPid, lockerInfo(rs.getArray(5)), own);
             }
         } catch (SQLException | RuntimeException e) {
             if (closed) {
@@ -273,6 +306,7 @@ public final class LockWatchdog implements AutoCloseable {
 
     private void trip(Breach b) {
         if (breach.compareAndSet(null, b)) {
+            waitingAtBreach = waitingNow;
             LOG.warnf("watchdog: %s", b.message());
             cancel.run();
         }

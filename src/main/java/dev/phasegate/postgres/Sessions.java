@@ -31,6 +31,12 @@ public final class Sessions {
 
     private static volatile boolean clientCheckUnsupported;
 
+    static {
+        // Registers pgjdbc with DriverManager whatever class loader DriverManager's service lookup happens to see
+        // (the packaged application loads the driver through Quarkus' class loader, not the system one).
+        org.postgresql.Driver.isRegistered();
+    }
+
     private Sessions() {
     }
 

@@ -242,6 +242,7 @@ public final class SqlStepExecutor {
         int retry = 0;
         while (true) {
             Optional<LockWatchdog.Breach> breach = Optional.empty();
+            Optional<Blockers> blockedBy = Optional.empty();
             try {
                 try (LockWatchdog dog = LockWatchdog.watch(watch.connection(), watch.pid(), step.locks(),
                         s.kind().concurrent(), line -> listener.progress(s.index() - 1, total, null, where + ": " + line),
@@ -256,6 +257,8 @@ public final class SqlStepExecutor {
                         }
                     } catch (SQLException e) {
                         breach = dog.breach();
+                        blockedBy = breach.isPresent() && !breach.get().lockBusy() ? dog.blockersAtBreach()
+                                : dog.blockers();
                         if (breach.isEmpty() || control.stopRequested()) {
                             throw e;
                         }
@@ -299,11 +302,17 @@ public final class SqlStepExecutor {
                         + ") gave up after " + retry + " tries: " + why, true));
             }
             Duration wait = step.locks().backoff(retry, ThreadLocalRandom.current().nextDouble());
+            // A lock wait, or a queue behind our waiting statement (BlockedQueries while we waited for a lock), ends
+            // with the transactions we waited on; any other protective cancel waits out its timer.
+            Optional<Blockers> watched = protective.isPresent()
+                    && protective.get().reason() != Reason.BlockedQueries ? Optional.empty()
+                    : blockedBy.filter(Blockers::complete);
             listener.progress(s.index() - 1, total, protective.map(LockWatchdog.Breach::reason)
                     .orElse(Reason.RetryBackoff),
-                    where + ": " + why + "; retry " + retry + "/" + step.locks().retries() + " in " + wait.toMillis()
-                            + " ms");
-            if (!control.sleep(wait)) {
+                    where + ": " + why + "; retry " + retry + "/" + step.locks().retries()
+                            + RetryWait.when(watched, wait));
+            if (RetryWait.await(watch.connection(), watched, wait, control, ThreadLocalRandom.current().nextDouble())
+                    == RetryWait.Outcome.STOPPED) {
                 return Optional.of(failed(step, s.index() - 1, control.stopReason(), step.label()
                         + " stopped while waiting to retry statement " + s.index(), true));
             }

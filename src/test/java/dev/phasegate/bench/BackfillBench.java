@@ -2,6 +2,7 @@ package dev.phasegate.bench;
 
 import dev.phasegate.api.BackfillSpec;
 import dev.phasegate.api.BackfillStatus;
+import dev.phasegate.api.Durations;
 import dev.phasegate.engine.HealthGate;
 import dev.phasegate.engine.StepObservation;
 import dev.phasegate.postgres.Backfiller;
@@ -40,13 +41,21 @@ import javax.imageio.ImageIO;
  * start so queueing behind a lock is not hidden: no coordinated omission). Prints a Markdown table and writes a PNG
  * of application latency over time.
  *
+ * <p>Each round runs, on a quiet database and under the load: the single UPDATE, the unpaced Backfiller
+ * ({@code pauseBetweenBatches: 0s}) and the default, adaptive pacing; then any fixed target/pause settings under
+ * load. Several rounds ({@code -Dbench.runs}, default 3) give a median and a spread; a second PNG plots the
+ * adaptive runs' pause next to the application's latency.
+ *
  * <p>Run: {@code mvn -q test-compile -Dquarkus.build.skip=true && mvn -q exec:java -Dexec.classpathScope=test
- * -Dexec.mainClass=dev.phasegate.bench.BackfillBench [-Dexec.args="rows rate connections out.png
- * target/pause..."]}; each target/pause (default 200ms/50ms) adds a paced backfill run under load.
+ * -Dexec.mainClass=dev.phasegate.bench.BackfillBench [-Dbench.runs=3] [-Dbench.baselineSeconds=10]
+ * [-Dexec.args="rows rate connections out.png target/pause..."]}; each target/pause (default none) adds a fixed
+ * paced backfill run under load.
  */
 public final class BackfillBench {
 
-    private static final Duration BASELINE = Duration.ofSeconds(10);
+    private static final Duration BASELINE = Duration.ofSeconds(Long.getLong("bench.baselineSeconds", 10));
+    private static final int RUNS = Integer.getInteger("bench.runs", 3);
+    private static final String ADAPTIVE = "adaptive";
     private static final Duration WARMUP = Duration.ofSeconds(2);
     private static final Duration TAIL = Duration.ofSeconds(2);
 
@@ -66,9 +75,19 @@ public final class BackfillBench {
 
     /** One measured migration. */
     record Result(String name, boolean load, long rowsUpdated, double seconds, List<Long> batchNanos, int batches,
-            Stats baseline, Stats window, Load.Samples samples, long migStart, long migEnd, long errors) {
+            Stats baseline, Stats window, Load.Samples samples, long migStart, long migEnd, long errors,
+            List<long[]> pauses) {
         double rowsPerSecond() {
             return rowsUpdated / seconds;
+        }
+
+        boolean adaptive() {
+            return name.contains(ADAPTIVE);
+        }
+
+        /** The application's goal: p99 within max(1.25 x baseline p99, baseline p99 + 10 ms). */
+        double goalMs() {
+            return Math.max(1.25 * baseline.p99(), baseline.p99() + 10);
         }
     }
 
@@ -96,7 +115,7 @@ public final class BackfillBench {
         int conns = args.length > 2 ? Integer.parseInt(args[2]) : 8;
         Path png = Path.of(args.length > 3 ? args[3] : "target/bench/backfill-latency.png");
         // paced runs under load, as targetBatchDuration/pauseBetweenBatches
-        List<String> pacedConfigs = args.length > 4 ? List.of(args).subList(4, args.length) : List.of("200ms/50ms");
+        List<String> pacedConfigs = args.length > 4 ? List.of(args).subList(4, args.length) : List.of();
         try (PostgresCluster cluster = PostgresCluster.builder()
                 .setting("shared_buffers", "512MB")
                 .setting("max_wal_size", "8GB")
@@ -105,19 +124,29 @@ public final class BackfillBench {
                 .start()) {
             cluster.createDatabase("bench");
             BackfillBench bench = new BackfillBench(cluster, "bench", rows, rate, conns);
-            List<Result> results = new ArrayList<>();
-            results.add(bench.singleUpdate(false));
-            results.add(bench.backfill(false, "200ms", "0s"));
-            results.add(bench.singleUpdate(true));
-            results.add(bench.backfill(true, "200ms", "0s"));
-            for (String paced : pacedConfigs) {
-                String[] tp = paced.split("/");
-                results.add(bench.backfill(true, tp[0], tp[1]));
+            List<List<Result>> rounds = new ArrayList<>();
+            for (int round = 1; round <= RUNS; round++) {
+                log("round " + round + "/" + RUNS);
+                List<Result> results = new ArrayList<>();
+                for (boolean load : new boolean[] {false, true}) {
+                    results.add(bench.singleUpdate(load));
+                    results.add(bench.backfill(load, "200ms", "0s"));
+                    results.add(bench.backfill(load, "200ms", null));
+                }
+                for (String paced : pacedConfigs) {
+                    String[] tp = paced.split("/");
+                    results.add(bench.backfill(true, tp[0], tp[1]));
+                }
+                System.out.println(report(results, rows, rate, conns, cpuInfo()));
+                rounds.add(results);
             }
-            System.out.println(report(results, rows, rate, conns, cpuInfo()));
+            System.out.println(summary(rounds));
             Files.createDirectories(png.toAbsolutePath().getParent());
-            plot(results.stream().filter(Result::load).toList(), png);
-            System.out.println("\nPlot: " + png.toAbsolutePath());
+            List<Result> last = rounds.get(rounds.size() - 1);
+            plot(last.stream().filter(Result::load).toList(), png);
+            Path pacePng = png.resolveSibling("backfill-pacing.png");
+            plot(last.stream().filter(Result::adaptive).toList(), pacePng);
+            System.out.println("\nPlots: " + png.toAbsolutePath() + ", " + pacePng.toAbsolutePath());
         }
     }
 
@@ -151,13 +180,14 @@ public final class BackfillBench {
                 n = s.executeLargeUpdate("UPDATE t SET b = a * 2 WHERE b IS NULL");
             }
             long t1 = System.nanoTime();
-            return finish(name, app, n, t0, t1, List.of(), 1);
+            return finish(name, app, n, t0, t1, List.of(), 1, List.of());
         }
     }
 
     private Result backfill(boolean withLoad, String target, String pause) throws Exception {
         load("t");
-        String name = "Backfiller" + (pause.equals("0s") && target.equals("200ms") ? ""
+        String name = "Backfiller" + (pause == null ? " (" + ADAPTIVE + ")"
+                : pause.equals("0s") && target.equals("200ms") ? " (unpaced)"
                 : " (target " + target + ", pause " + pause + ")") + (withLoad ? ", app load" : "");
         log("run: " + name);
         BackfillSpec spec = new BackfillSpec();
@@ -168,11 +198,15 @@ public final class BackfillBench {
         spec.pauseBetweenBatches = pause;
         spec.targetBatchDuration = target;
         List<Long> batchNanos = new CopyOnWriteArrayList<>();
+        List<long[]> pauses = new CopyOnWriteArrayList<>();
         AtomicLong updated = new AtomicLong();
         Backfiller.Listener listener = new Backfiller.Listener() {
             @Override
             public void progress(StepObservation.Running running, BackfillStatus progress) {
                 updated.set(progress.rowsDone);
+                if (progress.pause != null) {
+                    pauses.add(new long[] {System.nanoTime(), Durations.parse(progress.pause).toNanos()});
+                }
             }
 
             @Override
@@ -191,17 +225,18 @@ public final class BackfillBench {
                 sleep(BASELINE);
             }
             long t0 = System.nanoTime();
-            StepObservation r = new Backfiller().run(req, listener, new StepControl(), HealthGate::opened);
+            StepObservation r = new Backfiller(Backfiller.Options.defaults().withReportEvery(Duration.ofMillis(100)))
+                    .run(req, listener, new StepControl(), HealthGate::opened);
             long t1 = System.nanoTime();
             if (!(r instanceof StepObservation.Completed)) {
                 throw new IllegalStateException(name + " did not complete: " + r);
             }
-            return finish(name, app, updated.get(), t0, t1, batchNanos, batchNanos.size());
+            return finish(name, app, updated.get(), t0, t1, batchNanos, batchNanos.size(), pauses);
         }
     }
 
-    private Result finish(String name, Load app, long n, long t0, long t1, List<Long> batchNanos, int batches)
-            throws SQLException, InterruptedException {
+    private Result finish(String name, Load app, long n, long t0, long t1, List<Long> batchNanos, int batches,
+            List<long[]> pauses) throws SQLException, InterruptedException {
         try (Connection c = connect(); Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT count(*) FROM t WHERE b IS NULL")) {
             rs.next();
@@ -222,7 +257,7 @@ public final class BackfillBench {
             errors = app.errors.get();
         }
         Result r = new Result(name, app != null, n, (t1 - t0) / 1e9, batchNanos, batches, baseline, window, samples,
-                t0, t1, errors);
+                t0, t1, errors, pauses);
         log(String.format(Locale.ROOT, "  %,d rows in %.2f s = %,.0f rows/s%s", n, r.seconds(), r.rowsPerSecond(),
                 window == null ? "" : String.format(Locale.ROOT, "; app p99 %.2f ms (baseline %.2f ms)", window.p99(),
                         baseline.p99())));
@@ -420,7 +455,7 @@ public final class BackfillBench {
                 b.append(String.format(Locale.ROOT, "; throughput %.2f× single UPDATE ≥ 0.70×: %s", ratio,
                         ratio >= 0.7 ? "PASS" : "FAIL"));
             } else {
-                double limit = Math.max(1.25 * r.baseline().p99(), r.baseline().p99() + 10);
+                double limit = r.goalMs();
                 b.append(String.format(Locale.ROOT, "; app p99 %s ≤ max(1.25×%s, %s + 10 ms) = %s: %s",
                         ms(r.window().p99()), ms(r.baseline().p99()), ms(r.baseline().p99()), ms(limit),
                         r.window().p99() <= limit ? "PASS" : "FAIL"));
@@ -428,6 +463,47 @@ public final class BackfillBench {
             b.append('\n');
         }
         return b.toString();
+    }
+
+    /** Median and spread over the rounds, and the issue's goals for the adaptive default. */
+    static String summary(List<List<Result>> rounds) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%n## Summary over %d round(s): median"
+                + " (min–max)%n%n| Run | Rows/s vs single UPDATE | vs unpaced Backfiller | App p99 | App p99 goal"
+                + " | Goal met |%n|---|---|---|---|---|---|%n", rounds.size()));
+        for (int i = 0; i < rounds.get(0).size(); i++) {
+            int at = i;
+            List<Result> same = rounds.stream().map(r -> r.get(at)).toList();
+            double[] vsSingle = new double[same.size()];
+            double[] vsUnpaced = new double[same.size()];
+            double[] p99 = new double[same.size()];
+            double[] goal = new double[same.size()];
+            int met = 0;
+            for (int k = 0; k < same.size(); k++) {
+                Result r = same.get(k);
+                List<Result> round = rounds.get(k);
+                vsSingle[k] = r.rowsPerSecond() / round.get(0).rowsPerSecond();
+                vsUnpaced[k] = r.rowsPerSecond() / round.stream().filter(x -> x.load() == r.load()
+                        && x.name().contains("unpaced")).findFirst().map(Result::rowsPerSecond).orElse(Double.NaN);
+                p99[k] = r.window() == null ? Double.NaN : r.window().p99();
+                goal[k] = r.window() == null ? Double.NaN : r.goalMs();
+                met += r.window() != null && p99[k] <= goal[k] ? 1 : 0;
+            }
+            boolean load = same.get(0).load();
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", same.get(0).name(),
+                    spread(vsSingle, "%.2f×"), same.get(0).name().startsWith("single") ? "–"
+                            : spread(vsUnpaced, "%.2f×"), load ? spread(p99, "%.2f ms") : "–",
+                    load ? spread(goal, "%.2f ms") : "–", load ? met + "/" + same.size() : "–"));
+        }
+        return b.toString();
+    }
+
+    /** {@code 0.71× (0.65×–0.74×)}. */
+    private static String spread(double[] values, String format) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        double median = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return String.format(Locale.ROOT, format + " (" + format + "–" + format + ")", median, v[0],
+                v[v.length - 1]);
     }
 
     private static String ms(double v) {
@@ -465,7 +541,9 @@ public final class BackfillBench {
         double logMax = Math.log10(20_000);
         for (int p = 0; p < runs.size(); p++) {
             Result r = runs.get(p);
-            Load.Samples s = r.samples();
+            // A quiet run has no application samples: its panel shows the pause alone.
+            Load.Samples s = r.samples() != null ? r.samples()
+                    : new Load.Samples(r.migStart(), new long[] {r.migEnd()}, new long[] {0});
             int y0 = p * panelH;
             int plotW = w - left - right;
             int plotH = panelH - top - bottom;
@@ -519,13 +597,28 @@ public final class BackfillBench {
                 prevX = x;
                 prevY = y;
             }
+            // the pause between batches the pacing chose, on the same millisecond axis
+            g.setColor(new Color(20, 140, 60));
+            prevX = -1;
+            for (long[] pause : r.pauses()) {
+                int x = (int) xOf.applyAsDouble(pause[0]);
+                int y = (int) yOf.applyAsDouble(pause[1] / 1e6);
+                if (prevX >= 0) {
+                    g.drawLine(prevX, prevY, x, prevY);
+                    g.drawLine(x, prevY, x, y);
+                }
+                prevX = x;
+                prevY = y;
+            }
             g.setStroke(new BasicStroke(1f));
             g.setColor(Color.BLACK);
             g.drawRect(left, y0 + top, plotW, plotH);
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
             g.drawString(String.format(Locale.ROOT, "%s: %,.0f rows/s; app p99 %s (baseline %s), max %s"
-                    + "   [dots: each transaction, red: p99 per second, shaded: migration]", r.name(),
-                    r.rowsPerSecond(), ms(r.window().p99()), ms(r.baseline().p99()), ms(r.window().max())),
+                    + "   [dots: each transaction, red: p99 per second, green: pause, shaded: migration]",
+                    r.name(), r.rowsPerSecond(), r.window() == null ? "–" : ms(r.window().p99()),
+                    r.baseline() == null ? "–" : ms(r.baseline().p99()), r.window() == null ? "–"
+                            : ms(r.window().max())),
                     left, y0 + 20);
         }
         g.dispose();

@@ -1,0 +1,203 @@
+package dev.phasegate.engine;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * Adaptive backfill pacing: keeps the p99 of a latency probe that reads the backfilled table like the application
+ * does within a budget over its baseline, and slows down on replica lag and lock waiters before the health gate has
+ * to close. Pure: it is given probe samples and signals, and reads time only from the injected clock.
+ *
+ * <p>The controlled value is the duty cycle d, the share of wall time spent in batches: the pause after a batch
+ * that took t (averaged over recent batches) is t·(1−d)/d, so d = 1 is unpaced and the pace does not depend on the
+ * batch size. Control is AIMD (additive increase, multiplicative decrease), chosen because latency over budget is a
+ * congestion signal like a lost packet, and AIMD is the scheme known to settle under such a signal without wild
+ * oscillation: a breach halves d at once and also halves the batch's target duration (shorter row-lock holds and
+ * CPU bursts), while headroom raises them in small steps, at most one step per {@link #STEP_EVERY}, judged only on
+ * samples taken since the last change. Before the first breach d grows by doubling (slow start), so a quiet
+ * database reaches full speed within a second. A PID controller on the p99 would need tuning per database; AIMD
+ * needs none beyond the budget.
+ */
+public final class BackfillPacer {
+    /** Starting duty cycle: half speed until the probe has shown what the database can take. */
+    public static final double START_DUTY = 0.5;
+    public static final double MIN_DUTY = 0.02;
+    public static final double ADDITIVE_STEP = 0.05;
+    public static final double MIN_TARGET_SCALE = 0.25;
+    /** A step up needs this long since the last change, and {@link #MIN_SAMPLES} samples taken in it. */
+    public static final Duration STEP_EVERY = Duration.ofMillis(500);
+    public static final int MIN_SAMPLES = 25;
+    /** Headroom: the window's p99 used at most this share of the allowance over the baseline. */
+    public static final double HEADROOM = 0.5;
+    /** Weight of the latest batch in the average batch duration the pause is computed from. */
+    public static final double TOOK_WEIGHT = 0.3;
+
+    /**
+     * @param allowance how much the probe's p99 may rise over its baseline; null: max(25 % of the baseline p99,
+     *                  10 ms), the application's goal
+     * @param maxPause  the longest pause between two batches, however low the duty cycle
+     */
+    public record Settings(Duration allowance, Duration maxPause) {
+        public Settings {
+            Objects.requireNonNull(maxPause, "maxPause");
+            if (allowance != null && allowance.isNegative()) {
+                throw new IllegalArgumentException("latency allowance must not be negative (got " + allowance + ")");
+            }
+        }
+
+        public static Settings defaults() {
+            return new Settings(null, Duration.ofSeconds(10));
+        }
+    }
+
+    /**
+     * What the database shows besides the probe, read between batches. A limit of 0 waiters means any waiter
+     * counts; a null lag was not measured (no replica).
+     */
+    public record Signals(int lockWaiters, int maxLockWaiters, Duration replicaLag, Duration maxReplicaLag) {
+        public static final Signals NONE = new Signals(0, 0, null, null);
+
+        /** Why to slow down, or null. Half the health gate's limit: early enough that the gate need not close. */
+        String pressure() {
+            if (lockWaiters > maxLockWaiters / 2) {
+                return lockWaiters + " session(s) waiting for a lock on the table";
+            }
+            if (replicaLag != null && maxReplicaLag != null
+                    && replicaLag.compareTo(maxReplicaLag.dividedBy(2)) > 0) {
+                return "replica lag " + HealthPolicy.show(replicaLag) + " over half of maxReplicationLag "
+                        + HealthPolicy.show(maxReplicaLag);
+            }
+            return null;
+        }
+    }
+
+    /**
+     * The current pace: the duty cycle, the factor on targetBatchDuration, the pause after a batch that took
+     * {@code took}, and why in a few words.
+     */
+    public record Pace(double duty, double targetScale, Duration pause, String why) {
+    }
+
+    private final Settings settings;
+    private final Clock clock;
+    private final List<Duration> window = new ArrayList<>();
+    private Duration baselineP99;
+    private Duration budget;
+    private double duty = START_DUTY;
+    private double targetScale = 1.0;
+    private boolean slowStart = true;
+    private Instant changedAt;
+    private Duration lastTook = Duration.ZERO;
+    private String why = "measuring the probe's baseline";
+
+    public BackfillPacer(Settings settings, Clock clock) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.changedAt = clock.instant();
+    }
+
+    /** The probe's latencies before the first batch; sets the budget. */
+    public void baseline(List<Duration> samples) {
+        baselineP99 = samples.isEmpty() ? Duration.ZERO : p99(samples);
+        Duration allowance = settings.allowance() != null ? settings.allowance()
+                : max(Duration.ofNanos(baselineP99.toNanos() / 4), Duration.ofMillis(10));
+        budget = baselineP99.plus(allowance);
+        changedAt = clock.instant();
+        why = "starting at " + percent(duty) + " of full speed; probe p99 baseline " + ms(baselineP99)
+                + ", budget " + ms(budget);
+    }
+
+    public Duration budget() {
+        return budget;
+    }
+
+    /**
+     * After a batch that took {@code took}: the probe samples taken since the last call and the other signals.
+     * Returns the pace for the next pause and batch.
+     */
+    public Pace afterBatch(Duration took, List<Duration> samples, Signals signals) {
+        if (budget == null) {
+            throw new IllegalStateException("baseline() first");
+        }
+        // Smoothed: one batch slowed by a passing disturbance should not set the next pause on its own.
+        lastTook = lastTook.isZero() ? took : Duration.ofNanos((long) (lastTook.toNanos() * (1 - TOOK_WEIGHT)
+                + took.toNanos() * TOOK_WEIGHT));
+        window.addAll(samples);
+        String pressure = signals.pressure();
+        int over = (int) window.stream().filter(d -> d.compareTo(budget) > 0).count();
+        // p99 over budget: more than 1 % of the window, and at least two samples, so one stray sample is not enough.
+        boolean breach = over >= 2 && over * 100 > window.size();
+        if (pressure != null || breach) {
+            slowStart = false;
+            duty = Math.max(MIN_DUTY, duty / 2);
+            if (took.compareTo(Duration.ofMillis(50)) > 0) {
+                targetScale = Math.max(MIN_TARGET_SCALE, targetScale / 2);
+            }
+            why = (pressure != null ? pressure : "probe p99 " + ms(p99(window)) + " over budget "
+                    + ms(budget)) + "; slowed to " + percent(duty);
+            changed();
+        } else if (window.size() >= MIN_SAMPLES
+                && !clock.instant().isBefore(changedAt.plus(STEP_EVERY)) && (duty < 1 || targetScale < 1)) {
+            Duration p99 = p99(window);
+            Duration headroom = baselineP99.plus(Duration.ofNanos(
+                    (long) (budget.minus(baselineP99).toNanos() * HEADROOM)));
+            if (p99.compareTo(headroom) <= 0) {
+                if (targetScale < 1) {
+                    targetScale = Math.min(1, targetScale * 2);
+                } else {
+                    duty = Math.min(1, slowStart ? duty * 2 : duty + ADDITIVE_STEP);
+                }
+                why = "probe p99 " + ms(p99) + " within budget " + ms(budget)
+                        + "; sped up to " + percent(duty);
+                changed();
+            } else {
+                why = "probe p99 " + ms(p99) + " near budget " + ms(budget)
+                        + "; holding " + percent(duty);
+            }
+        }
+        return pace();
+    }
+
+    /** The pace now, for the pause after the last batch. */
+    public Pace pace() {
+        long took = lastTook.toNanos();
+        long pauseNanos = duty >= 1 ? 0 : (long) (took * (1 - duty) / duty);
+        Duration pause = min(Duration.ofNanos(pauseNanos), settings.maxPause());
+        return new Pace(duty, targetScale, pause, why);
+    }
+
+    private void changed() {
+        window.clear();
+        changedAt = clock.instant();
+    }
+
+    static Duration p99(List<Duration> samples) {
+        List<Duration> sorted = new ArrayList<>(samples);
+        Collections.sort(sorted);
+        int i = (int) Math.ceil(0.99 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
+    }
+
+    /** {@code 2.4ms}: probe latencies are often below a millisecond. */
+    static String ms(Duration d) {
+        return String.format(Locale.ROOT, "%.1fms", d.toNanos() / 1e6);
+    }
+
+    private static String percent(double d) {
+        return String.format(Locale.ROOT, "%.0f%%", d * 100);
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+}

@@ -1,0 +1,116 @@
+package dev.phasegate.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.phasegate.api.BackfillSpec;
+import dev.phasegate.api.BackfillStatus;
+import dev.phasegate.api.Durations;
+import dev.phasegate.api.Reason;
+import dev.phasegate.engine.HealthGate;
+import dev.phasegate.engine.StepObservation;
+import dev.phasegate.testing.PostgresDatabase;
+import dev.phasegate.testing.WithPostgres;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Adaptive backfill pacing on a real database: the pace drops when sessions queue for a lock on the table and comes
+ * back when they are gone; a fixed pauseBetweenBatches overrides it.
+ */
+@WithPostgres
+class BackfillPacingIT {
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    PostgresDatabase db;
+    private final ExecutorService pool = Executors.newCachedThreadPool();
+    private final List<BackfillStatus> reports = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void stop() {
+        pool.shutdownNow();
+    }
+
+    @Test
+    void thePaceDropsWhileSessionsQueueForTheTableAndRecoversAfterwards() throws Exception {
+        db.execute("CREATE TABLE pc_t (id bigint PRIMARY KEY, a int NOT NULL, b int);"
+                + " INSERT INTO pc_t SELECT g, g % 1000, NULL FROM generate_series(1, 400000) g");
+        db.execute("VACUUM ANALYZE pc_t");
+        // Small batches, so that the run lasts long enough for the pace to go down and up again.
+        BackfillSpec spec = BackfillerIT.spec("pc_t", "id", "b = a * 2", "b IS NULL", 50, 50, 50, "200ms");
+        spec.pauseBetweenBatches = null;
+        // This test is about the lock-waiter signal: a wide allowance keeps a busy test machine's probe noise out.
+        spec.latencyAllowance = "10s";
+        StepControl control = new StepControl();
+        Future<StepObservation> run = pool.submit(() -> backfill(spec, control));
+
+        await().atMost(WAIT).until(() -> latest() != null && "0s".equals(latest().pause)
+                && latest().pacing != null && latest().pacing.contains("100%"));
+
+        // A SHARE UPDATE EXCLUSIVE lock (what VACUUM or CREATE INDEX CONCURRENTLY hold) and a second session queued
+        // for the same: a lock waiter on the table that blocks neither our batches nor the probe's reads.
+        try (Connection holder = db.connect(); Connection waiter = db.connect()) {
+            holder.setAutoCommit(false);
+            holder.createStatement().execute("LOCK TABLE pc_t IN SHARE UPDATE EXCLUSIVE MODE");
+            waiter.setAutoCommit(false);
+            Future<?> queued = pool.submit(() -> {
+                waiter.createStatement().execute("LOCK TABLE pc_t IN SHARE UPDATE EXCLUSIVE MODE");
+                return null;
+            });
+            await().atMost(WAIT).until(() -> latest().pacing.contains("waiting for a lock on the table")
+                    && pauseOf(latest()).compareTo(Duration.ofMillis(20)) > 0);
+            int dropped = reports.size();
+            holder.commit();
+            queued.get(10, TimeUnit.SECONDS);
+            waiter.commit();
+            Duration slowest = reports.subList(dropped - 1, reports.size()).stream().map(BackfillPacingIT::pauseOf)
+                    .max(Duration::compareTo).orElseThrow();
+            int released = reports.size();
+
+            await().atMost(WAIT).until(() -> reports.size() > released && latest().pacing.contains("sped up")
+                    && pauseOf(latest()).compareTo(slowest.dividedBy(2)) < 0);
+        }
+        control.requestStop(Reason.Paused);
+        assertThat(run.get(30, TimeUnit.SECONDS)).isInstanceOf(StepObservation.Failed.class);
+        assertThat(reports).map(r -> r.pacing).noneMatch(p -> p != null && p.contains("fixed"));
+    }
+
+    @Test
+    void aFixedPauseOverridesAdaptivePacing() throws Exception {
+        db.execute("CREATE TABLE pf_t (id bigint PRIMARY KEY, a int NOT NULL, b int);"
+                + " INSERT INTO pf_t SELECT g, g, NULL FROM generate_series(1, 2000) g");
+        BackfillSpec spec = BackfillerIT.spec("pf_t", "id", "b = a", "b IS NULL", 500, 500, 500, "200ms");
+        spec.pauseBetweenBatches = "30ms";
+        assertThat(backfill(spec, new StepControl())).isInstanceOf(StepObservation.Completed.class);
+        assertThat(reports).isNotEmpty().allSatisfy(r -> {
+            assertThat(r.pause).isEqualTo("30ms");
+            assertThat(r.pacing).isEqualTo("fixed by spec.backfill.pauseBetweenBatches");
+        });
+    }
+
+    private StepObservation backfill(BackfillSpec spec, StepControl control) {
+        LockPolicy locks = LockPolicy.from(null);
+        Backfiller.BackfillRequest req = new Backfiller.BackfillRequest("uid-" + spec.table, "shop/" + spec.table,
+                () -> spec, new ConnectionSettings(db.jdbcUrl(), db.user(), db.password()),
+                SessionSettings.forMigration("shop", spec.table, locks.lockTimeout(), locks.statementTimeout()), locks);
+        return new Backfiller(Backfiller.Options.defaults().withReportEvery(Duration.ofMillis(50)))
+                .run(req, (running, status) -> reports.add(status), control, HealthGate::opened);
+    }
+
+    private BackfillStatus latest() {
+        return reports.isEmpty() ? null : reports.get(reports.size() - 1);
+    }
+
+    private static Duration pauseOf(BackfillStatus s) {
+        return s.pause == null ? Duration.ZERO : Durations.parse(s.pause);
+    }
+}
