@@ -9,7 +9,7 @@ HOLD ?= 0
 .PHONY: help test unit demo demo-cluster crds build bench clean kube-binaries promql-check image image-check manifest test-image
 # make image: where the image is named; make manifest: where you pushed it (registry/repository:tag or @sha256:...)
 IMAGE ?=
-BENCHES ?= ProbeLatencyBench BackfillBench IncidentReplayBench SyncTriggerBench
+BENCHES ?= ProbeLatencyBench BackfillBench IncidentReplayBench SyncTriggerBench FootprintBench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -21,17 +21,20 @@ unit: promql-check ## fast unit tests only
 	$(MVN_TEST) test
 
 demo: ## throwaway PostgreSQL + in-process mock API server + operator; MIGRATION=file.yaml DATABASE_URL=jdbc:... to rehearse your own; DRY_RUN=1 prints the lint and plan only
+	$(MVN) package -DskipTests  # FootprintBench measures the packaged application
 	$(MVN) test-compile -Dquarkus.build.skip=true
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.phasegate.demo.Demo \
 	  -Dexec.args="$(MIGRATION)" -Dphasegate.databaseUrl="$(DATABASE_URL)" -Dphasegate.demo.dryRun="$(DRY_RUN)"
 
 demo-cluster: ## the demo on the real local control plane (needs make kube-binaries); HOLD=300 keeps it up 300 s after the end
+	$(MVN) package -DskipTests  # FootprintBench measures the packaged application
 	$(MVN) test-compile -Dquarkus.build.skip=true
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.phasegate.demo.Demo \
 	  -Dexec.args="$(MIGRATION)" -Dphasegate.databaseUrl="$(DATABASE_URL)" -Dphasegate.demo.cluster=true \
 	  -Dphasegate.demo.holdSeconds="$(HOLD)"
 
 bench: ## benchmarks on a local throwaway PostgreSQL (minutes; results in docs/benchmarks.md)
+	$(MVN) package -DskipTests  # FootprintBench measures the packaged application
 	$(MVN) test-compile -Dquarkus.build.skip=true
 	for b in $(BENCHES); do \
 	  $(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.phasegate.bench.$$b || exit 1; \

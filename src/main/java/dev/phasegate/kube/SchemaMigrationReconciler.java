@@ -122,6 +122,12 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
     private final Clock clock;
     private final Options options;
     private final MigrationEngine engine = new MigrationEngine();
+    /**
+     * Waits shorter than this keep their probe: starting it again costs the first probe's round trip (the gate is
+     * pending until then), which a short wait would pay for nothing.
+     */
+    private static final Duration HEALTH_LEAD = Duration.ofSeconds(30);
+    private static final HealthGate NOT_PROBED = HealthGate.pending("not probed while the migration only waits");
     private final SqlStepExecutor sqlExecutor;
     private final SimpleInboundEventSource<SchemaMigration> stepEvents = new SimpleInboundEventSource<>("steps");
     private final StepRunner steps = new StepRunner();
@@ -208,7 +214,12 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                 obs = obs.withDeployment(observeDeployment(ns, spec, old));
             }
         }
-        if (db != null && !terminal) {
+        if (db != null && !terminal && onlyWaits(engine.decide(spec, old, obs.withHealth(NOT_PROBED), now), obs, now)) {
+            // A migration that waits for a window or a minimum wait runs nothing the gate could stop: no probe
+            // thread, no probes, no session until shortly before it may act (its wake-up starts the watch again).
+            health.forget(key);
+            obs = obs.withHealth(NOT_PROBED);
+        } else if (db != null && !terminal) {
             watchHealth(key, ns, spec, db);
             obs = obs.withHealth(health.gate(key));
         } else {
@@ -522,6 +533,16 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                 .filter(o -> !o.gate().open() && !o.gate().pending())
                 .filter(o -> o.breachConfirmed(options.healthInterval()))
                 .map(HealthMonitor.Observed::gate);
+    }
+
+    /**
+     * Whether the decision is a wait on the clock alone (a maintenance window, a minimum wait) that lasts longer than
+     * {@link #HEALTH_LEAD}, with no step running: health cannot change it, so the migration is not probed meanwhile.
+     */
+    private static boolean onlyWaits(Decision d, Observations obs, Instant now) {
+        return !(obs.step() instanceof StepObservation.Running)
+                && (d.reason() == Reason.OutsideWindow || d.reason() == Reason.WaitingPeriod)
+                && d.waitUntil().map(until -> until.isAfter(now.plus(HEALTH_LEAD))).orElse(false);
     }
 
     /** Keeps the background health probe of this migration pointed at its database, replicas and tables. */

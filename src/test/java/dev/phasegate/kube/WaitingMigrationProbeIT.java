@@ -1,0 +1,80 @@
+package dev.phasegate.kube;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.phasegate.api.Reason;
+import dev.phasegate.testing.KubeFixtures;
+import dev.phasegate.testing.OperatorHarness;
+import dev.phasegate.testing.PostgresDatabase;
+import dev.phasegate.testing.WithPostgres;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Locale;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A migration that only waits on the clock costs nothing: no health-probe thread, no probe session on its database;
+ * one that waits for a person (paused) is still probed.
+ */
+@WithPostgres
+class WaitingMigrationProbeIT {
+    static OperatorHarness kube;
+    static KubeFixtures fx;
+    static PostgresDatabase db;
+
+    @BeforeAll
+    static void startOperator(PostgresDatabase database) {
+        db = database;
+        kube = new OperatorHarness().start();
+        fx = new KubeFixtures(kube.client());
+    }
+
+    @AfterAll
+    static void stopOperator() {
+        kube.close();
+    }
+
+    @Test
+    void outsideItsWindowAMigrationHasNoProbeThreadAndNoSessionWhileAPausedOneIsProbed() {
+        String ns = "waiting";
+        fx.secret(ns, "db", db);
+        int hour = (Instant.now().atOffset(ZoneOffset.UTC).getHour() + 12) % 24;
+        fx.migration(ns, migration("later", String.format(Locale.ROOT,
+                "windows: [{start: \"%02d:00\", end: \"%02d:00\"}]", hour, hour + 1)));
+        fx.awaitStatus(ns, "later", s -> s.reason == Reason.OutsideWindow, Duration.ofSeconds(60));
+        await("no probe of the waiting migration").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
+                .until(() -> !probeThread(ns + "/later") && healthSessions() == 0);
+
+        fx.migration(ns, migration("held", "paused: true"));
+        fx.awaitStatus(ns, "held", s -> s.reason == Reason.Paused, Duration.ofSeconds(60));
+        await("the paused migration is probed").atMost(Duration.ofSeconds(10))
+                .until(() -> probeThread(ns + "/held") && healthSessions() == 1);
+    }
+
+    private static String migration(String name, String specLine) {
+        return """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: %s}
+                spec:
+                  database: {secretRef: {name: db}}
+                  %s
+                  compatibleSchema:
+                    sql: CREATE TABLE IF NOT EXISTS %s (id bigint PRIMARY KEY);
+                """.formatted(name, specLine, name);
+    }
+
+    private static boolean probeThread(String key) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.getName().equals("phasegate-health-" + key));
+    }
+
+    private static long healthSessions() throws SQLException {
+        return PostgresDatabase.of(db.cluster(), "postgres").count("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE application_name = 'phasegate/health' AND datname = '" + db.dbName() + "'");
+    }
+}
