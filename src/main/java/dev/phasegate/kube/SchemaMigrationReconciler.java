@@ -7,6 +7,7 @@ import dev.phasegate.api.HealthSpec;
 import dev.phasegate.api.HealthStatus;
 import dev.phasegate.api.LintStatus;
 import dev.phasegate.api.MigrationPhase;
+import dev.phasegate.api.MigrationState;
 import dev.phasegate.api.ReplicaSpec;
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.Reason;
@@ -536,12 +537,18 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
     }
 
     /**
-     * Whether the decision is a wait on the clock alone (a maintenance window, a minimum wait) that lasts longer than
-     * {@link #HEALTH_LEAD}, with no step running: health cannot change it, so the migration is not probed meanwhile.
+     * Whether the decision is a wait that health cannot change, with no step running: on the clock alone (a
+     * maintenance window, a minimum wait) for longer than {@link #HEALTH_LEAD}, or for a person's approval (which may
+     * take days; the approval's annotation wakes the migration). It is not probed meanwhile.
      */
     private static boolean onlyWaits(Decision d, Observations obs, Instant now) {
-        return !(obs.step() instanceof StepObservation.Running)
-                && (d.reason() == Reason.OutsideWindow || d.reason() == Reason.WaitingPeriod)
+        if (obs.step() instanceof StepObservation.Running) {
+            return false;
+        }
+        if (d.state() == MigrationState.AwaitingApproval) {
+            return true;
+        }
+        return (d.reason() == Reason.OutsideWindow || d.reason() == Reason.WaitingPeriod)
                 && d.waitUntil().map(until -> until.isAfter(now.plus(HEALTH_LEAD))).orElse(false);
     }
 

@@ -2,7 +2,9 @@ package dev.phasegate.kube;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.phasegate.api.MigrationPhase;
 import dev.phasegate.api.Reason;
+import dev.phasegate.api.SchemaMigration;
 import dev.phasegate.testing.KubeFixtures;
 import dev.phasegate.testing.OperatorHarness;
 import dev.phasegate.testing.PostgresDatabase;
@@ -11,7 +13,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,6 +52,22 @@ class WaitingMigrationProbeIT {
         fx.awaitStatus(ns, "later", s -> s.reason == Reason.OutsideWindow, Duration.ofSeconds(60));
         await("no probe of the waiting migration").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
                 .until(() -> !probeThread(ns + "/later") && healthSessions() == 0);
+
+        fx.migration(ns, migration("review", "approvalRequired: [CompatibleSchema]"));
+        fx.awaitStatus(ns, "review", s -> s.reason == Reason.AwaitingApproval, Duration.ofSeconds(60));
+        await("no probe while an approval is awaited").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
+                .until(() -> !probeThread(ns + "/review") && healthSessions() == 0);
+        // The approval wakes it: probed again, then the phase runs.
+        kube.client().resources(SchemaMigration.class).inNamespace(ns).withName("review").edit(m -> {
+            Long generation = m.getMetadata().getGeneration();
+            Map<String, String> annotations = new HashMap<>(m.getMetadata().getAnnotations() == null ? Map.of()
+                    : m.getMetadata().getAnnotations());
+            annotations.put(SchemaMigration.APPROVAL_ANNOTATION_PREFIX + "CompatibleSchema",
+                    "generation=" + (generation == null ? 0 : generation) + ",by=bob");
+            m.getMetadata().setAnnotations(annotations);
+            return m;
+        });
+        fx.awaitStatus(ns, "review", s -> s.phase == MigrationPhase.Succeeded, Duration.ofSeconds(60));
 
         fx.migration(ns, migration("held", "paused: true"));
         fx.awaitStatus(ns, "held", s -> s.reason == Reason.Paused, Duration.ofSeconds(60));
