@@ -135,7 +135,7 @@ for l in "${labels[@]}"; do [ "$l" = --label ] || annotations+=(--annotation "$l
 # ratio so that the Deployment can change it without a wrapper script.
 buildah config "${labels[@]}" "${annotations[@]}" \
     --user "$UID_GID:$UID_GID" --workingdir /tmp --port 8080/tcp \
-    --env JDK_JAVA_OPTIONS=-XX:MaxRAMPercentage=50 --env LANG=C.UTF-8 \
+    --env JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=50 -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k" --env LANG=C.UTF-8 \
     --entrypoint '["/opt/java/bin/java","-XX:+ExitOnOutOfMemoryError","-Djava.awt.headless=true","-Djava.util.logging.manager=org.jboss.logmanager.LogManager","-Dquarkus.http.host=0.0.0.0","-jar","/app/quarkus-run.jar"]' \
     "$ctr"
 previous=$(buildah images --quiet --no-trunc "$IMAGE" 2>/dev/null || true)

@@ -144,12 +144,13 @@ public final class FootprintBench {
 
     // ------------------------------------------------------------------ the operator process
 
-    /** The Deployment's pod: 384Mi limit, JDK_JAVA_OPTIONS=-XX:MaxRAMPercentage=50, so a 192 MiB heap. */
+    /** The Deployment's pod: 384Mi limit, JDK_JAVA_OPTIONS as deploy/operator.yaml sets it, so a 192 MiB heap. */
     private static List<String> jvmOptions() {
         // In a 384Mi container the JVM does not count as a server-class machine and picks the Serial collector;
         // this host has more memory, so say so explicitly instead of measuring G1.
         List<String> options = new ArrayList<>(List.of("-XX:MaxRAM=384m", "-XX:MaxRAMPercentage=50", "-Xmx192m",
-                "-XX:+UseSerialGC"));
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=32m",
+                "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-Xss512k"));
         // For experiments, e.g. -Dphasegate.bench.jvmOptions=-XX:NativeMemoryTracking=summary (then each memory
         // reading also writes jcmd VM.native_memory summary next to the operator's log).
         String extra = System.getProperty("phasegate.bench.jvmOptions", "");

@@ -80,7 +80,10 @@ class DeployManifestTest {
         assertThat(build).as("numeric non-root user, as the pod's runAsUser")
                 .contains("UID_GID=" + ManifestRules.RUN_AS_USER).contains("--user \"$UID_GID:$UID_GID\"");
         assertThat(build).contains("--port 8080/tcp");
-        // No shell and no start script in the image: the java launcher reads the heap ratio itself.
-        assertThat(env(operatorContainer(d), "JDK_JAVA_OPTIONS")).contains("-XX:MaxRAMPercentage=50");
+        // No shell and no start script in the image: the java launcher reads the heap ratio and the footprint flags
+        // itself; the image's default is the Deployment's value.
+        String options = env(operatorContainer(d), "JDK_JAVA_OPTIONS").orElseThrow();
+        assertThat(options).startsWith("-XX:MaxRAMPercentage=50 ").contains("-XX:TieredStopAtLevel=1");
+        assertThat(build).contains("--env JDK_JAVA_OPTIONS=\"" + options + "\"");
     }
 }

@@ -87,8 +87,8 @@ class HelmChartTest {
                 .contains(NAMESPACE);
         assertThat(operatorContainer(one(objects, Deployment.class)).getImage())
                 .isEqualTo("localhost/phasegate:0.1.0");
-        assertThat(env(operatorContainer(one(objects, Deployment.class)), "JDK_JAVA_OPTIONS"))
-                .contains("-XX:MaxRAMPercentage=50");
+        assertThat(env(operatorContainer(one(objects, Deployment.class)), "JDK_JAVA_OPTIONS")).hasValueSatisfying(v ->
+                assertThat(v).startsWith("-XX:MaxRAMPercentage=50 ").contains("-XX:TieredStopAtLevel=1"));
     }
 
     @Test
@@ -97,7 +97,8 @@ class HelmChartTest {
         Deployment byDigest = one(render(values("image.repository", "registry.example/platform/phasegate",
                 "image.tag", "0.1.0", "image.digest", digest, "javaMaxMemRatio", 60)), Deployment.class);
         assertThat(operatorContainer(byDigest).getImage()).isEqualTo("registry.example/platform/phasegate@" + digest);
-        assertThat(env(operatorContainer(byDigest), "JDK_JAVA_OPTIONS")).contains("-XX:MaxRAMPercentage=60");
+        assertThat(env(operatorContainer(byDigest), "JDK_JAVA_OPTIONS")).hasValueSatisfying(v ->
+                assertThat(v).startsWith("-XX:MaxRAMPercentage=60 "));
         Deployment byTag = one(render(values("image.repository", "registry.example/platform/phasegate",
                 "image.tag", "0.1.0-rc1")), Deployment.class);
         assertThat(operatorContainer(byTag).getImage()).isEqualTo("registry.example/platform/phasegate:0.1.0-rc1");
