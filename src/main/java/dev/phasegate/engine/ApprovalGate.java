@@ -95,7 +95,8 @@ final class ApprovalGate {
         String message = p + (p == PhaseName.Cleanup ? " (one-way)" : "") + " needs approval, awaited since "
                 + rec.requestedAt + (problem == null ? "" : ": " + problem) + ". To approve generation "
                 + approvals.generation() + ", " + author + " runs: kubectl phasegate approve " + approvals.migration()
-                + " " + p + "  (or: kubectl annotate schemamigration " + approvals.migration() + " --overwrite "
+                + " " + p + " -n " + approvals.namespace() + "  (or: kubectl annotate schemamigration "
+                + approvals.migration() + " -n " + approvals.namespace() + " --overwrite "
                 + key(p) + "=" + Approval.format(approvals.generation(), "$(kubectl auth whoami -o"
                 + " jsonpath='{.status.userInfo.username}')") + ")";
         Optional<Note> note = announce

@@ -24,7 +24,8 @@ final class ApprovalAnnotations {
         }
         Long generation = m.getMetadata().getGeneration();
         String author = a.get(SchemaMigration.AUTHOR_ANNOTATION);
-        return new Approvals(m.getMetadata().getName(), generation == null ? 0 : generation,
+        return new Approvals(m.getMetadata().getNamespace(), m.getMetadata().getName(),
+                generation == null ? 0 : generation,
                 Optional.ofNullable(author).filter(x -> !x.isBlank()), written);
     }
 

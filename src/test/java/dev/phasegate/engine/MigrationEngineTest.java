@@ -249,7 +249,8 @@ class MigrationEngineTest {
                     .withDatabaseProblem(databaseProblem)
                     .withDeployment(deployment)
                     .withHealth(health)
-                    .withApprovals(new Approvals("orders-v2", generation, Optional.ofNullable(author), approvals))
+                    .withApprovals(new Approvals("shop", "orders-v2", generation, Optional.ofNullable(author),
+                            approvals))
                     .withStep(step);
         }
 
