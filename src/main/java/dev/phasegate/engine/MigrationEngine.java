@@ -118,10 +118,11 @@ public final class MigrationEngine {
         // ---------------------------------------------------------------- forward
 
         private Decision forward() {
-            if (phase == MigrationPhase.Pending && spec.dryRun) {
-                return dryRun();
-            }
             if (phase == MigrationPhase.Pending) {
+                Decision planned = plan();
+                if (planned != null) {
+                    return planned;
+                }
                 phase = MigrationPhase.CompatibleSchema;
             }
             Decision rerun = rerunEditedBackfill();
@@ -162,33 +163,54 @@ public final class MigrationEngine {
             }
         }
 
-        /** spec.dryRun before anything ran: one read-only plan step, then the end (Planned). */
-        private Decision dryRun() {
+        /**
+         * Before anything runs, one read-only step lints and plans every phase against the live catalog, so that an
+         * ERROR finding in any phase (Cleanup too) blocks the migration before its first change, and the reviewer sees
+         * the plan while the migration waits for its window or an approval. It is not remembered: each reconcile at
+         * Pending plans again (a spec edit, an operator restart), so the verdict is always today's catalog's. A dry
+         * run ends after it (Planned). Null when the migration may go on.
+         */
+        private Decision plan() {
+            String label = spec.dryRun ? "dry run" : "before anything runs";
             StepObservation step = step();
             if (step instanceof StepObservation.Planned planned) {
                 ack = true;
-                phase = MigrationPhase.Planned;
-                String message = "dry run, nothing was run: " + planned.summary() + " (status.lint). Set spec.dryRun"
-                        + " to false to run it";
-                notes.add(planned.blocked() ? Note.warning(Reason.Planned, message) : Note.info(Reason.Planned, message));
-                return decision(MigrationState.Done, Reason.Planned, message, null, null, null, false);
+                if (spec.dryRun) {
+                    phase = MigrationPhase.Planned;
+                    String message = "dry run, nothing was run: " + planned.summary()
+                            + (planned.blocked() ? "; it would be blocked: " + planned.block() : "") + " (status.lint). Set"
+                            + " spec.dryRun to false to run it";
+                    notes.add(planned.blocked() ? Note.warning(Reason.Planned, message)
+                            : Note.info(Reason.Planned, message));
+                    return decision(MigrationState.Done, Reason.Planned, message, null, null, null, false);
+                }
+                if (planned.blocked()) {
+                    String message = planned.block() + "; nothing was run. The lint runs again when the spec is"
+                            + " edited";
+                    notes.add(Note.warning(Reason.LintFailed, message));
+                    return decision(MigrationState.Blocked, Reason.LintFailed, message, null, null, null, true);
+                }
+                // No Event of its own: findings get one (LintFindings), and the phase that starts next says so.
+                return null;
             }
             if (step instanceof StepObservation.Failed f) {
                 ack = true;
-                return decision(MigrationState.Blocked, f.reason(), "dry run: " + f.message(), null,
-                        now.plus(BLOCKED_RECHECK), null, true);
+                // A script that does not parse waits for the spec edit that fixes it; an unreachable database is
+                // asked again.
+                return decision(MigrationState.Blocked, f.reason(), label + ": " + f.message(), null,
+                        f.retryable() ? now.plus(BLOCKED_RECHECK) : null, null, true);
             }
             if (step instanceof StepObservation.Running) {
-                return decision(MigrationState.Running, Reason.Starting, "dry run: linting and planning every phase"
+                return decision(MigrationState.Running, Reason.Starting, label + ": linting and planning every phase"
                         + " against the database", null, now.plus(RUNNING_RECHECK), null, false);
             }
             if (obs.databaseProblem().isPresent()) {
                 Problem problem = obs.databaseProblem().get();
-                return decision(MigrationState.Blocked, problem.reason(), "dry run: " + problem.message(), null,
+                return decision(MigrationState.Blocked, problem.reason(), label + ": " + problem.message(), null,
                         now.plus(BLOCKED_RECHECK), null, true);
             }
-            return withStep(MigrationState.Running, Reason.Starting, "dry run: linting and planning every phase"
-                    + " against the database; nothing will run", new Step.Plan());
+            return withStep(MigrationState.Running, Reason.Starting, label + ": linting and planning every phase"
+                    + " against the database" + (spec.dryRun ? "; nothing will run" : ""), new Step.Plan());
         }
 
         /** Moves to the phase after p; returns the final decision when p was the last one. */

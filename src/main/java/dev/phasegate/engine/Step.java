@@ -21,7 +21,7 @@ public sealed interface Step {
     record PatchImage(String deployment, String container, String image) implements Step {
     }
 
-    /** spec.dryRun: lint and plan every phase against the live catalog (read-only), run nothing. */
+    /** Before anything runs (and all a dry run does): lint and plan every phase against the live catalog, read-only. */
     record Plan() implements Step {
     }
 

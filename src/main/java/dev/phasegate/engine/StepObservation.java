@@ -20,8 +20,15 @@ public sealed interface StepObservation {
     record Completed(PhaseName phase, boolean rollback, int statementsDone, String detail) implements StepObservation {
     }
 
-    /** The dry run's plan step ended: status.lint holds the result; {@code blocked} when an ERROR is not allowed. */
-    record Planned(boolean blocked, String summary) implements StepObservation {
+    /**
+     * The plan step before anything runs ended: status.lint holds the result. {@code block} says why the migration
+     * may not start (an ERROR finding spec.lint.allow does not list: the rule, the statement, the fix); null when
+     * it may.
+     */
+    record Planned(String summary, String block) implements StepObservation {
+        public boolean blocked() {
+            return block != null;
+        }
     }
 
     /** A step ended without finishing; retryable failures are tried again after a cool-down. */

@@ -136,16 +136,30 @@ final class MigrationRuntime {
         return s != null && !s.finished();
     }
 
-    /** The database the last step connected to, until status records it. */
     /** The lint's last result for status.lint, or null before it ran in this operator. */
     dev.phasegate.api.LintStatus lint() {
         return lint;
     }
 
-    /** Records a lint verdict; its report becomes one Event at the next reconcile. */
+    /**
+     * Records a lint verdict; its report, and how its plan differs from the last one (this operator's, or the one
+     * status showed when this runtime began), become one Event at the next reconcile.
+     */
     void linted(dev.phasegate.lint.LintGate.Verdict verdict) {
+        dev.phasegate.api.LintStatus earlier = lint;
         lint = verdict.status();
-        verdict.report().ifPresent(lintReport::set);
+        String report = java.util.stream.Stream.of(dev.phasegate.lint.PlanChanges.describe(earlier, lint),
+                verdict.report()).flatMap(java.util.Optional::stream).collect(java.util.stream.Collectors.joining("; "));
+        if (!report.isEmpty()) {
+            lintReport.set(report);
+        }
+    }
+
+    /** The lint result status showed, when this operator has none of its own yet (after a restart). */
+    void lintShown(dev.phasegate.api.LintStatus shown) {
+        if (lint == null) {
+            lint = shown;
+        }
     }
 
     /** The lint report not yet sent as an Event, once. */
@@ -153,6 +167,7 @@ final class MigrationRuntime {
         return java.util.Optional.ofNullable(lintReport.getAndSet(null));
     }
 
+    /** The database the last step connected to, until status records it. */
     DatabaseIdentity databaseSeen() {
         return databaseSeen;
     }

@@ -196,6 +196,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         List<String> problems = MigrationValidator.validate(spec);
         boolean abortAnnotation = "true".equalsIgnoreCase(annotation(m, SchemaMigration.ABORT_ANNOTATION));
         MigrationRuntime runtime = runtime(key);
+        if (old != null) {
+            runtime.lintShown(old.lint);
+        }
         Observations obs = Observations.none()
                 .withSpecProblems(problems)
                 .withAbortAnnotation(abortAnnotation)
@@ -215,11 +218,13 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                 obs = obs.withDeployment(observeDeployment(ns, spec, old));
             }
         }
+        boolean probed = true;
         if (db != null && !terminal && onlyWaits(engine.decide(spec, old, obs.withHealth(NOT_PROBED), now), obs, now)) {
             // A migration that waits for a window or a minimum wait runs nothing the gate could stop: no probe
             // thread, no probes, no session until shortly before it may act (its wake-up starts the watch again).
             health.forget(key);
             obs = obs.withHealth(NOT_PROBED);
+            probed = false;
         } else if (db != null && !terminal) {
             watchHealth(key, ns, spec, db);
             obs = obs.withHealth(health.gate(key));
@@ -240,6 +245,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         // locking, so a decision made from a stale read (the cache lags the previous write) is dropped, never run.
         BackfillStatus backfillStatus = runtime.backfillProgress();
         HealthStatus healthStatus = health.latest(key).map(HealthMonitor.Observed::toStatus).orElse(null);
+        if (!probed) {
+            // The last values stay for the person reading them, marked as no longer refreshed.
+            HealthStatus last = old == null || old.health == null ? new HealthStatus() : old.health;
+            healthStatus = last.notProbed(Times.format(now));
+        }
         if (d.acknowledgeStep() && obs.step() instanceof StepObservation.Verified verified) {
             backfillStatus = Consistency.recorded(backfillStatus != null ? backfillStatus
                     : old == null ? null : old.backfill, verified, now);
@@ -376,8 +386,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             SessionSettings session = SessionSettings.forMigration(m.getMetadata().getNamespace(),
                     m.getMetadata().getName(), locks.lockTimeout(), locks.statementTimeout());
             StepObservation initial = new StepObservation.Running(PhaseName.CompatibleSchema, false, 0, 0, null,
-                    "dry run: reading the catalog");
-            start(runtime, uid, initial, ctx -> dryRunPlan(runtime, db, session, spec));
+                    "reading the catalog");
+            start(runtime, uid, initial, ctx -> planEveryPhase(runtime, db, session, spec));
         } else if (step instanceof Step.VerifyBackfill && db != null) {
             SchemaMigrationSpec spec = m.getSpec();
             LockPolicy locks = LockPolicy.from(spec.locks).withRetryBase(options.lockRetryBase());
@@ -460,10 +470,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
     }
 
     /**
-     * The dry run: every script must parse, then the lint and the plan of every phase, read from the live catalog
-     * in one read-only session bounded by the migration's timeouts. Nothing is applied.
+     * Before anything runs (and the whole of a dry run): every script must parse, then the lint and the plan of every
+     * phase, read from the live catalog in one read-only session bounded by the migration's timeouts. Nothing is
+     * applied.
      */
-    private StepObservation dryRunPlan(MigrationRuntime runtime, ConnectionSettings db, SessionSettings session,
+    private StepObservation planEveryPhase(MigrationRuntime runtime, ConnectionSettings db, SessionSettings session,
             SchemaMigrationSpec spec) {
         try (java.sql.Connection c = Sessions.open(db, session)) {
             List<SpecPreflight.Script> scripts = new ArrayList<>();
@@ -482,8 +493,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             LintStatus s = v.status();
             String summary = n(s.errors) + " error(s), " + n(s.blocking) + " of them not allowed, " + n(s.warnings)
                     + " warning(s), " + n(s.notes) + " note(s); " + (s.plan.size() + n(s.planOmitted))
-                    + " statement(s) planned" + v.block().map(b -> "; it would be blocked: " + b).orElse("");
-            return new StepObservation.Planned(v.block().isPresent(), summary);
+                    + " statement(s) planned";
+            return new StepObservation.Planned(summary, v.block().orElse(null));
         } catch (SQLException e) {
             SqlFailure f = SqlFailure.of(e, db);
             return new StepObservation.Failed(PhaseName.CompatibleSchema, false, 0, f.reason(), f.message(),
@@ -539,9 +550,13 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
     /**
      * Whether the decision is a wait that health cannot change, with no step running: on the clock alone (a
      * maintenance window, a minimum wait) for longer than {@link #HEALTH_LEAD}, or for a person's approval (which may
-     * take days; the approval's annotation wakes the migration). It is not probed meanwhile.
+     * take days; the approval's annotation wakes the migration). The plan before anything runs is like a wait: it
+     * only reads the catalog, so the gate could stop nothing. It is not probed meanwhile.
      */
     private static boolean onlyWaits(Decision d, Observations obs, Instant now) {
+        if (d.phase() == MigrationPhase.Pending) {
+            return true;
+        }
         if (obs.step() instanceof StepObservation.Running) {
             return false;
         }

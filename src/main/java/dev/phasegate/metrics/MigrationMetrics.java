@@ -132,7 +132,8 @@ public final class MigrationMetrics implements StepTelemetry {
             return;
         }
         if (status.health != null && status.health.gate != null) {
-            t.gateOpen = "Open".equals(status.health.gate) ? 1 : 0;
+            // Not probed (the migration only waits): no value, rather than a stale one that could page someone.
+            t.gateOpen = status.health.notProbedSince != null ? Double.NaN : "Open".equals(status.health.gate) ? 1 : 0;
             Gauge.builder(GATE_OPEN, t, x -> x.gateOpen).tags(t.tags).strongReference(true)
                     .description("1 while the migration's database health gate is open, 0 while it is closed")
                     .register(registry);

@@ -28,7 +28,8 @@ class DryRunTest {
         assertThat(d.step()).isEmpty();
         assertThat(d.state()).isEqualTo(MigrationState.Running);
 
-        d = m.laterSeconds(1).decide(new StepObservation.Planned(true, "1 error(s), 1 of them not allowed"));
+        d = m.laterSeconds(1).decide(new StepObservation.Planned("1 error(s), 1 of them not allowed",
+                "the SQL safety lint blocks this migration: create-index-not-concurrently"));
         assertThat(d.phase()).isEqualTo(MigrationPhase.Planned);
         assertThat(d.state()).isEqualTo(MigrationState.Done);
         assertThat(d.reason()).isEqualTo(Reason.Planned);
@@ -41,6 +42,9 @@ class DryRunTest {
         assertThat(d.step()).isEmpty();
 
         d = m.edit(s -> s.dryRun = false).decide();
+        assertThat(d.step()).as("planned again: the catalog may have changed since the dry run")
+                .contains(new Step.Plan());
+        d = m.decide(new StepObservation.Planned("0 error(s)", null));
         assertThat(d.step()).contains(runSql(CompatibleSchema, EXPAND));
     }
 

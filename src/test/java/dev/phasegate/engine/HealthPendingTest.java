@@ -14,11 +14,13 @@ import org.junit.jupiter.api.Test;
 /** Before the first health check finishes, a phase waits quietly; a real failure still blocks it loudly. */
 class HealthPendingTest {
     static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
+    /** The read-only plan before anything runs has passed; the health gate decides what comes next. */
+    static final StepObservation PLANNED = new StepObservation.Planned("0 error(s)", null);
 
     @Test
     void aPendingGateWaitsWithoutAWarning() {
         Decision d = new MigrationEngine().decide(spec(), null,
-                Observations.none().withHealth(HealthGate.pending("first check not done")), NOW);
+                Observations.none().withHealth(HealthGate.pending("first check not done")).withStep(PLANNED), NOW);
         assertThat(d.state()).isEqualTo(MigrationState.Waiting);
         assertThat(d.reason()).isEqualTo(Reason.Starting);
         assertThat(d.step()).isEmpty();
@@ -29,7 +31,8 @@ class HealthPendingTest {
     @Test
     void aFailedProbeBlocksWithAWarning() {
         Decision d = new MigrationEngine().decide(spec(), null,
-                Observations.none().withHealth(HealthGate.closed(Reason.ProbeFailed, "permission denied")), NOW);
+                Observations.none().withHealth(HealthGate.closed(Reason.ProbeFailed, "permission denied"))
+                        .withStep(PLANNED), NOW);
         assertThat(d.state()).isEqualTo(MigrationState.Blocked);
         assertThat(d.reason()).isEqualTo(Reason.ProbeFailed);
         assertThat(d.message()).contains("permission denied");

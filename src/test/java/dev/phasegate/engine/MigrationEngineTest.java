@@ -172,6 +172,8 @@ class MigrationEngineTest {
         List<String> specProblems = List.of();
         String author;
         final Map<PhaseName, String> approvals = new EnumMap<>(PhaseName.class);
+        /** Answers the plan step before anything runs with a clean plan, as most tests are about what comes after. */
+        boolean planPasses = true;
 
         Migration(SchemaMigrationSpec spec) {
             this.spec = spec;
@@ -258,7 +260,17 @@ class MigrationEngineTest {
             return decide(StepObservation.idle());
         }
 
+        /** Plan steps are answered by the test itself (PlanBeforeStartTest, DryRunTest). */
+        Migration unplanned() {
+            planPasses = false;
+            return this;
+        }
+
         Decision decide(StepObservation step) {
+            boolean pending = status == null || status.phase == null || status.phase == MigrationPhase.Pending;
+            if (planPasses && pending && !spec.dryRun && step instanceof StepObservation.Idle) {
+                step = new StepObservation.Planned("0 error(s), 0 of them not allowed", null);
+            }
             Decision d = ENGINE.decide(spec, status, observations(step), now);
             // What the reconciler does with a consistency check's result: status.backfill keeps it.
             BackfillStatus checked = d.acknowledgeStep() && step instanceof StepObservation.Verified v
@@ -372,7 +384,7 @@ class MigrationEngineTest {
         assertThat(d.reason()).isEqualTo(Reason.Executing);
         assertThat(d.step()).contains(runSql(CompatibleSchema, EXPAND));
         assertThat(d.recheckAt()).contains(T0.plusSeconds(15));
-        assertThat(d.acknowledgeStep()).isFalse();
+        assertThat(d.acknowledgeStep()).as("the plan step's result is recorded").isTrue();
         assertThat(d.degraded()).isFalse();
         assertThat(messages(d)).anySatisfy(n -> assertThat(n).contains("CompatibleSchema", "started"));
         PhaseStatus expand = m.phase(CompatibleSchema);
@@ -464,10 +476,10 @@ class MigrationEngineTest {
     @Nested
     class Starting {
         @Test
-        void aMissingStatusIsPending() {
+        void aMissingStatusIsPendingAndPlansFirst() {
             Decision d = new MigrationEngine().decide(spec().expand(EXPAND).build(), null, Observations.none(), T0);
-            assertThat(d.phase()).isEqualTo(MigrationPhase.CompatibleSchema);
-            assertThat(d.step()).contains(runSql(CompatibleSchema, EXPAND));
+            assertThat(d.phase()).isEqualTo(MigrationPhase.Pending);
+            assertThat(d.step()).contains(new Step.Plan());
             assertThat(d.phases()).extracting(p -> p.name).containsExactly(PhaseName.values());
         }
 

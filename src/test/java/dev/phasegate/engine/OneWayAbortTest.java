@@ -56,6 +56,9 @@ class OneWayAbortTest {
             s = StatusBuilder.build(s, d, 1, t, null, null);
             t = t.plusSeconds(1);
             obs = Observations.none();
+            if (d.step().isPresent() && d.step().get() instanceof Step.Plan) {
+                obs = obs.withStep(new StepObservation.Planned("0 error(s)", null));
+            }
             if (d.step().isPresent() && d.step().get() instanceof Step.RunSql run) {
                 obs = run.phase() == PhaseName.Cleanup
                         ? obs.withStep(new StepObservation.Failed(PhaseName.Cleanup, false, 1, Reason.SqlError,

@@ -63,9 +63,10 @@ class LintIT {
                 """);
         SchemaMigrationStatus blocked = awaitStatus(ns, "li", s -> s.reason == Reason.LintFailed);
         assertThat(blocked.state).isEqualTo(MigrationState.Blocked);
+        assertThat(blocked.phase).as("blocked by the plan before anything runs").isEqualTo(MigrationPhase.Pending);
         assertThat(blocked.message).contains("index-not-concurrent", "CompatibleSchema statement 2 (CREATE INDEX"
                 + " li_orders)", "CREATE INDEX CONCURRENTLY li_orders_note_idx ON li_orders", "spec.lint.allow",
-                "nothing of this phase was applied");
+                "nothing was run");
         assertThat(blocked.lint.blocking).isEqualTo(1);
         assertThat(blocked.lint.findings).extracting(f -> f.rule).containsExactly("index-not-concurrent");
         assertThat(blocked.lint.plan).containsExactly(
@@ -89,6 +90,57 @@ class LintIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> kube.client().v1().events().inNamespace(ns).list()
                 .getItems().stream().map(Event::getMessage).anyMatch(m -> m != null
                         && m.contains("index-not-concurrent (ERROR, allowed: table is frozen tonight)")));
+    }
+
+    @Test
+    void anErrorInCleanupBlocksBeforeTheExpandChangesAnything() throws Exception {
+        String ns = "lint-cleanup";
+        fx.secret(ns, "db", db);
+        fx.migration(ns, """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: lc}
+                spec:
+                  database: {secretRef: {name: db}}
+                  compatibleSchema:
+                    sql: ALTER TABLE li_orders ADD COLUMN lc_code text;
+                  cleanup:
+                    sql: CREATE INDEX li_orders_lc_idx ON li_orders (note);
+                """);
+        SchemaMigrationStatus blocked = awaitStatus(ns, "lc", s -> s.reason == Reason.LintFailed);
+        assertThat(blocked.phase).isEqualTo(MigrationPhase.Pending);
+        assertThat(blocked.message).contains("index-not-concurrent", "Cleanup statement 1", "nothing was run");
+        assertThat(blocked.lint.plan).hasSize(2);
+        assertThat(blocked.phases).allSatisfy(p -> assertThat(p.startedAt).isNull());
+        assertThat(db.columns("li_orders")).as("the expand did not run").doesNotContain("lc_code");
+    }
+
+    @Test
+    void aPlanThatChangedBetweenTheStartAndCleanupIsReportedInAnEvent() throws Exception {
+        String ns = "lint-grow";
+        fx.secret(ns, "db", db);
+        db.execute("CREATE TABLE li_grow (id bigint PRIMARY KEY, note text);"
+                + " INSERT INTO li_grow SELECT g, 'n' FROM generate_series(1, 10) g; ANALYZE li_grow;");
+        // The expand itself makes the table grow, so the cleanup's plan at its start differs from the first one.
+        fx.migration(ns, """
+                apiVersion: phasegate.dev/v1alpha1
+                kind: SchemaMigration
+                metadata: {name: grow}
+                spec:
+                  database: {secretRef: {name: db}}
+                  compatibleSchema:
+                    sql: |
+                      INSERT INTO li_grow SELECT g, 'n' FROM generate_series(11, 100000) g;
+                      ANALYZE li_grow;
+                  cleanup:
+                    sql: DELETE FROM li_grow WHERE id < 0;
+                """);
+        SchemaMigrationStatus done = awaitStatus(ns, "grow", s -> s.phase == MigrationPhase.Succeeded);
+        assertThat(done.lint.before).isEqualTo(dev.phasegate.api.PhaseName.Cleanup);
+        await().atMost(Duration.ofSeconds(30)).until(() -> kube.client().v1().events().inNamespace(ns).list()
+                .getItems().stream().map(Event::getMessage).anyMatch(m -> m != null
+                        && m.contains("the plan before Cleanup differs from the one computed at")
+                        && m.contains("Cleanup 1 DELETE li_grow")));
     }
 
     @Test

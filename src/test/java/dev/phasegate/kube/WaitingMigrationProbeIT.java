@@ -1,10 +1,12 @@
 package dev.phasegate.kube;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.phasegate.api.MigrationPhase;
 import dev.phasegate.api.Reason;
 import dev.phasegate.api.SchemaMigration;
+import dev.phasegate.api.SchemaMigrationStatus;
 import dev.phasegate.testing.KubeFixtures;
 import dev.phasegate.testing.OperatorHarness;
 import dev.phasegate.testing.PostgresDatabase;
@@ -49,7 +51,9 @@ class WaitingMigrationProbeIT {
         int hour = (Instant.now().atOffset(ZoneOffset.UTC).getHour() + 12) % 24;
         fx.migration(ns, migration("later", String.format(Locale.ROOT,
                 "windows: [{start: \"%02d:00\", end: \"%02d:00\"}]", hour, hour + 1)));
-        fx.awaitStatus(ns, "later", s -> s.reason == Reason.OutsideWindow, Duration.ofSeconds(60));
+        SchemaMigrationStatus later = fx.awaitStatus(ns, "later", s -> s.reason == Reason.OutsideWindow,
+                Duration.ofSeconds(60));
+        assertThat(later.health.notProbedSince).as("status says health is not being refreshed").isNotNull();
         await("no probe of the waiting migration").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
                 .until(() -> !probeThread(ns + "/later") && healthSessions() == 0);
 
@@ -67,7 +71,10 @@ class WaitingMigrationProbeIT {
             m.getMetadata().setAnnotations(annotations);
             return m;
         });
-        fx.awaitStatus(ns, "review", s -> s.phase == MigrationPhase.Succeeded, Duration.ofSeconds(60));
+        SchemaMigrationStatus done = fx.awaitStatus(ns, "review", s -> s.phase == MigrationPhase.Succeeded,
+                Duration.ofSeconds(60));
+        assertThat(done.health.checkedAt).as("probed before the phase ran").isNotNull();
+        assertThat(done.health.notProbedSince).isNull();
 
         fx.migration(ns, migration("held", "paused: true"));
         fx.awaitStatus(ns, "held", s -> s.reason == Reason.Paused, Duration.ofSeconds(60));

@@ -139,6 +139,19 @@ class MigrationMetricsTest {
     }
 
     @Test
+    void aGateNotProbedWhileTheMigrationOnlyWaitsHasNoValueRatherThanAStaleZero() {
+        SchemaMigrationStatus waiting = status(MigrationPhase.CompatibleSchema, MigrationState.Waiting);
+        waiting.health = new HealthStatus();
+        waiting.health.gate = "IdleInTransaction";
+        metrics.record("shop", "orders", waiting);
+        assertThat(registry.get(MigrationMetrics.GATE_OPEN).gauge().value()).isZero();
+
+        waiting.health = waiting.health.notProbed("2026-12-02T10:00:00Z");
+        metrics.record("shop", "orders", waiting);
+        assertThat(registry.get(MigrationMetrics.GATE_OPEN).gauge().value()).as("no alert on a stale value").isNaN();
+    }
+
+    @Test
     void aSucceededMigrationIsForgottenEvenWhenReconciledAgain() {
         metrics.record("shop", "orders", status(MigrationPhase.Cleanup, MigrationState.Running,
                 phase(PhaseName.Cleanup, T0, null)));
