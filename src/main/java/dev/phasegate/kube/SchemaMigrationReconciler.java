@@ -485,7 +485,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             Optional<String> syntax = SpecPreflight.firstError(c, scripts);
             if (syntax.isPresent()) {
                 return new StepObservation.Failed(PhaseName.CompatibleSchema, false, 0, Reason.SqlError,
-                        syntax.get() + "; fix it in the spec", false);
+                        syntax.get() + "; nothing was run. Fix it in the spec", false);
             }
             LintGate.Verdict v = LintPreflight.run(c, spec, PhaseName.CompatibleSchema, Times.format(clock.instant()),
                     options.lint());
