@@ -409,6 +409,7 @@ public final class Backfiller {
                 long rows;
                 Optional<LockWatchdog.Breach> breach = Optional.empty();
                 Optional<Blockers> blockedBy = Optional.empty();
+                int queued;
                 try {
                     upper = plan.upper(c, cursor, size, control);
                     if (upper == null) {
@@ -435,6 +436,7 @@ public final class Backfiller {
                             BackfillCheckpoints.save(c, req.migration(), new Checkpoint(pass, upper.key(), false,
                                     rowsDone + rows, passRows + rows, passKeys + size, batches + 1, false));
                             c.commit();
+                            queued = dog.mostQueued();
                         } catch (SQLException e) {
                             // only a cancel can be the watchdog's doing; a dead connection is reported as such
                             if (SqlFailure.QUERY_CANCELED.equals(e.getSQLState()) && !control.stopRequested()) {
@@ -501,7 +503,7 @@ public final class Backfiller {
                 passKeys += size;
                 batches++;
                 int next = upper.full() ? sizer.afterBatch(size, took) : sizer.size();
-                pace(took);
+                pace(took, queued);
                 sample(end);
                 listener.batch(new Batch(pass, size, upper.full(), rows, from, upper.key(), took, next));
                 telemetry.backfillBatch(req.migration(), rows, took);
@@ -549,12 +551,15 @@ public final class Backfiller {
             pause = pace.pause();
         }
 
-        /** The pause after a batch that took {@code took}, and the batch target, from the pacing in force. */
-        private void pace(Duration took) {
+        /**
+         * The pause after a batch that took {@code took} while {@code queued} sessions waited behind it, and the batch
+         * target, from the pacing in force.
+         */
+        private void pace(Duration took, int queued) {
             if (fixedPause != null || pacing == null) {
                 return;
             }
-            pace = pacing.afterBatch(took, watch.connection());
+            pace = pacing.afterBatch(took, queued, watch.connection());
             pause = pace.pause();
             sizer.apply(scaled(base));
         }

@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -100,6 +101,8 @@ public final class LockWatchdog implements AutoCloseable {
     private final AtomicReference<Blockers> blockers = new AtomicReference<>();
     /** Who it waited on at the poll that tripped the watchdog; null when it was not waiting then. */
     private volatile Blockers waitingAtBreach;
+    /** The most sessions queued behind our statement at one poll: what adaptive backfill pacing slows down on. */
+    private final AtomicInteger mostQueued = new AtomicInteger();
     private Blockers waitingNow;
     /**
      * One thread per watched statement, not a shared timer: a poll that hangs on one database (black-holed network,
@@ -188,6 +191,15 @@ public final class LockWatchdog implements AutoCloseable {
         return Optional.ofNullable(waitingAtBreach);
     }
 
+    /**
+     * The most sessions seen queued behind our statement (directly or behind its waiters) at one poll. Unlike a
+     * count taken after the statement, this sees sessions that waited for rows it had locked: they wait on its
+     * transaction, not on the table, and are released when it commits.
+     */
+    public int mostQueued() {
+        return mostQueued.get();
+    }
+
     /** What tripped the watchdog, if it did. */
     public Optional<Breach> breach() {
         return Optional.ofNullable(breach.get());
@@ -219,6 +231,7 @@ public final class LockWatchdog implements AutoCloseable {
                     // Kept after the wait ends: the poll after a lock timeout must not erase who caused it.
                     blockers.set(seen);
                 }
+                mostQueued.accumulateAndGet(rs.getInt(1), Math::max);
                 evaluate(rs.getInt(1), rs.getLong(2), rs.getString(3), lockerPid, lockerInfo(rs.getArray(5)), own);
             }
         } catch (SQLException | RuntimeException e) {

@@ -85,6 +85,36 @@ class BackfillPacingIT {
     }
 
     @Test
+    void sessionsWaitingForRowsTheBatchHoldsSlowItDownThoughTheyWaitOnItsTransactionNotOnTheTable()
+            throws Exception {
+        db.execute("CREATE TABLE rl_t (id bigint PRIMARY KEY, a int NOT NULL, b int);"
+                + " INSERT INTO rl_t SELECT g, g, NULL FROM generate_series(1, 300) g");
+        // The third batch (keys 101-150) sleeps at its last row, holding the row locks of 101-149 meanwhile.
+        db.execute("CREATE FUNCTION rl_hold() RETURNS trigger LANGUAGE plpgsql AS"
+                + " $$ BEGIN PERFORM pg_sleep(1.5); RETURN NEW; END $$;"
+                + " CREATE TRIGGER rl_hold BEFORE UPDATE ON rl_t FOR EACH ROW"
+                + " WHEN (NEW.id = 150 AND OLD.b IS NULL) EXECUTE FUNCTION rl_hold()");
+        BackfillSpec spec = BackfillerIT.spec("rl_t", "id", "b = a", "b IS NULL", 50, 50, 50, "1s");
+        spec.pauseBetweenBatches = null;
+        spec.latencyAllowance = "10s";
+        // The watchdog would cancel the batch once a session waited 1 s; here the pacing alone is under test.
+        LockPolicy locks = LockPolicy.from(null).withMaxBlockedWait(Duration.ofSeconds(30));
+        Future<StepObservation> run = pool.submit(() -> backfill(spec, locks, new StepControl()));
+
+        await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE datname = current_database() AND wait_event = 'PgSleep'") == 1);
+        try (Connection app = db.connect()) {
+            // Blocks on the batch's transaction (a transactionid lock), not on the table.
+            app.createStatement().executeUpdate("UPDATE rl_t SET a = a WHERE id = 101");
+        }
+        assertThat(run.get(60, TimeUnit.SECONDS)).isInstanceOf(StepObservation.Completed.class);
+        assertThat(reports).map(r -> r.pacing).filteredOn(p -> p != null)
+                .anyMatch(p -> p.contains("1 session(s) waited for rows our last batch had locked")
+                        && p.contains("slowed to 50%"))
+                .noneMatch(p -> p.contains("waiting for a lock on the table"));
+    }
+
+    @Test
     void aFixedPauseOverridesAdaptivePacing() throws Exception {
         db.execute("CREATE TABLE pf_t (id bigint PRIMARY KEY, a int NOT NULL, b int);"
                 + " INSERT INTO pf_t SELECT g, g, NULL FROM generate_series(1, 2000) g");
@@ -98,7 +128,10 @@ class BackfillPacingIT {
     }
 
     private StepObservation backfill(BackfillSpec spec, StepControl control) {
-        LockPolicy locks = LockPolicy.from(null);
+        return backfill(spec, LockPolicy.from(null), control);
+    }
+
+    private StepObservation backfill(BackfillSpec spec, LockPolicy locks, StepControl control) {
         Backfiller.BackfillRequest req = new Backfiller.BackfillRequest("uid-" + spec.table, "shop/" + spec.table,
                 () -> spec, new ConnectionSettings(db.jdbcUrl(), db.user(), db.password()),
                 SessionSettings.forMigration("shop", spec.table, locks.lockTimeout(), locks.statementTimeout()), locks);
