@@ -481,7 +481,7 @@ public final class Backfiller {
                             : Duration.ZERO;
                     // As for statements: a lock wait retries as soon as the transactions it waited on are over.
                     Optional<Blockers> watched = !lockBusy || breach.filter(b -> b.reason() != Reason.BlockedQueries)
-                            .isPresent() ? Optional.empty() : blockedBy.filter(Blockers::complete);
+                            .isPresent() ? Optional.empty() : blockedBy;
                     report(true, breach.map(LockWatchdog.Breach::reason).orElse(Reason.RetryBackoff),
                             "backfill batch after key " + cursor.key() + ": " + why + "; retry " + retry + "/"
                                     + req.locks().retries() + RetryWait.when(watched, wait) + " with " + next
