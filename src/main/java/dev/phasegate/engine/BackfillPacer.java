@@ -64,8 +64,9 @@ public final class BackfillPacer {
 
     /**
      * What the database shows besides the probe: sessions waiting for a lock on the table (read between batches),
-     * sessions that waited behind the last batch (for rows it had locked: they wait on its transaction, not on the
-     * table, and are gone once it commits, so they are counted while it runs), and the replicas' lag. A limit of 0
+     * the most sessions seen queued behind the last batch, including its tries that were retried (mostly waiting for
+     * rows it had locked: they wait on its transaction, not on the table, and are gone once it commits, so they are
+     * counted while it runs), and the replicas' lag. A limit of 0
      * waiters means any waiter counts; a null lag was not measured (no replica).
      */
     public record Signals(int lockWaiters, int queuedBehindBatch, int maxLockWaiters, Duration replicaLag,
@@ -78,7 +79,7 @@ public final class BackfillPacer {
                 return lockWaiters + " session(s) waiting for a lock on the table";
             }
             if (queuedBehindBatch > maxLockWaiters / 2) {
-                return queuedBehindBatch + " session(s) waited for rows our last batch had locked";
+                return queuedBehindBatch + " session(s) queued behind our last batch (for rows or locks it held)";
             }
             if (replicaLag != null && maxReplicaLag != null
                     && replicaLag.compareTo(maxReplicaLag.dividedBy(2)) > 0) {

@@ -127,8 +127,9 @@ final class AdaptivePacing implements AutoCloseable {
     }
 
     /**
-     * After a batch that took {@code took} while {@code queued} sessions waited behind it (the lock watchdog's count:
-     * those waiting for its rows are gone by now): the pace for the pause after it and the next batch.
+     * After a batch that took {@code took} while {@code queued} sessions waited behind it or its retried tries (the
+     * lock watchdog's count: those waiting for its rows are gone by now): the pace for the pause after it and the
+     * next batch.
      */
     BackfillPacer.Pace afterBatch(Duration took, int queued, Connection watcher) {
         List<Duration> fresh = new ArrayList<>();

@@ -402,6 +402,9 @@ public final class Backfiller {
          */
         private Outcome batch() throws SQLException {
             int retry = 0;
+            // Sessions queued behind tries that were retried (a cancel for BlockedQueries among them) count for the
+            // pace after the batch that finally commits.
+            int queuedBefore = 0;
             while (true) {
                 int size = sizer.size();
                 long t0 = System.nanoTime();
@@ -436,8 +439,9 @@ public final class Backfiller {
                             BackfillCheckpoints.save(c, req.migration(), new Checkpoint(pass, upper.key(), false,
                                     rowsDone + rows, passRows + rows, passKeys + size, batches + 1, false));
                             c.commit();
-                            queued = dog.mostQueued();
+                            queued = Math.max(queuedBefore, dog.mostQueued());
                         } catch (SQLException e) {
+                            queuedBefore = Math.max(queuedBefore, dog.mostQueued());
                             // only a cancel can be the watchdog's doing; a dead connection is reported as such
                             if (SqlFailure.QUERY_CANCELED.equals(e.getSQLState()) && !control.stopRequested()) {
                                 breach = dog.breach();

@@ -148,7 +148,7 @@ class BackfillPacerTest {
         assertThat(p.afterBatch(BATCH, List.of(), new Signals(0, 2, 4, null, null)).duty()).isEqualTo(0.5);
         Pace rows = p.afterBatch(BATCH, List.of(), new Signals(0, 3, 4, null, null));
         assertThat(rows.duty()).isEqualTo(0.25);
-        assertThat(rows.why()).contains("3 session(s) waited for rows our last batch had locked");
+        assertThat(rows.why()).contains("3 session(s) queued behind our last batch (for rows or locks it held)");
         // Lag under half the gate's limit is no reason; over half is.
         clock.advance(Duration.ofMillis(500));
         Signals lagging = new Signals(0, 0, 0, Duration.ofSeconds(4), Duration.ofSeconds(10));
