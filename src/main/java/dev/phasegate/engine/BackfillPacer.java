@@ -25,10 +25,11 @@ import java.util.Objects;
  *
  * <p>It starts at full speed (d = 1) and lets the first breach bring it down. A cautious start (half speed, doubling
  * while the probe stayed within budget) ran every backfill at half speed for its first half second, a loss with no
- * gain on a quiet database; on a busy one it only postponed the first full-speed batch by that half second rather
- * than avoiding it, because the probe cannot tell that full speed is too much before it has seen it. Starting at
- * full speed exposes the application to one batch, bounded by targetBatchDuration, before the first halving, which
- * follows that batch at once: no {@link #STEP_EVERY} wait applies to a decrease.
+ * gain on a quiet database; on a busy one it spared the application a full-speed batch only where half speed
+ * already breached within that half second, and otherwise doubled to full speed anyway, as the probe cannot tell
+ * that full speed is too much before it has seen it. Starting at full speed exposes the application to one batch,
+ * bounded by targetBatchDuration, before the first halving, which follows that batch at once: no
+ * {@link #STEP_EVERY} wait applies to a decrease.
  */
 public final class BackfillPacer {
     /** Starting duty cycle: full speed until the probe or the signals show that it is too much. */
