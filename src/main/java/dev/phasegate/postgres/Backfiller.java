@@ -507,11 +507,13 @@ public final class Backfiller {
                 passKeys += size;
                 batches++;
                 int next = upper.full() ? sizer.afterBatch(size, took) : sizer.size();
-                pace(took, queued);
+                boolean slowed = pace(took, queued);
                 sample(end);
                 listener.batch(new Batch(pass, size, upper.full(), rows, from, upper.key(), took, next));
                 telemetry.backfillBatch(req.migration(), rows, took);
-                report(false, null, null);
+                // Slowing down is a change of state, reported at once: left to the timer, its reason (in
+                // status.backfill.pacing) could be replaced by a later one before anybody saw it.
+                report(slowed, null, null);
                 return new Outcome(false, null);
             }
         }
@@ -557,15 +559,17 @@ public final class Backfiller {
 
         /**
          * The pause after a batch that took {@code took} while {@code queued} sessions waited behind it, and the batch
-         * target, from the pacing in force.
+         * target, from the pacing in force. Whether the pacing slowed down.
          */
-        private void pace(Duration took, int queued) {
+        private boolean pace(Duration took, int queued) {
             if (fixedPause != null || pacing == null) {
-                return;
+                return false;
             }
+            BackfillPacer.Pace before = pace;
             pace = pacing.afterBatch(took, queued, watch.connection());
             pause = pace.pause();
             sizer.apply(scaled(base));
+            return before != null && (pace.duty() < before.duty() || pace.targetScale() < before.targetScale());
         }
 
         /** The spec's target batch duration times the pacer's factor (shorter batches hold locks shorter). */

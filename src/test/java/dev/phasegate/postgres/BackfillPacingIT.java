@@ -89,15 +89,15 @@ class BackfillPacingIT {
     void sessionsWaitingForRowsTheBatchHoldsSlowItDownThoughTheyWaitOnItsTransactionNotOnTheTable()
             throws Exception {
         // The watchdog would cancel the batch once a session waited 1 s; here the pacing alone is under test.
-        List<String> details = rowWaiterDuringABatch("rl_t", 1.5, LockPolicy.from(null)
+        List<String> details = rowWaiterDuringABatch("rl_t", 2.5, LockPolicy.from(null)
                 .withMaxBlockedWait(Duration.ofSeconds(30)));
         assertThat(details).noneMatch(d -> d.contains("queued behind our statement"));
     }
 
     @Test
     void aRowWaiterThatMadeTheWatchdogCancelTheBatchStillSlowsThePaceAfterTheRetryCommits() throws Exception {
-        // The default maxBlockedWait (1 s) is well within the batch's hold (3 s): the first try is cancelled.
-        List<String> details = rowWaiterDuringABatch("rc_t", 3, LockPolicy.from(null));
+        // The default maxBlockedWait (1 s) is well within the batch's hold (4 s): the first try is cancelled.
+        List<String> details = rowWaiterDuringABatch("rc_t", 4, LockPolicy.from(null));
         assertThat(details).anyMatch(d -> d.contains("1 session(s) queued behind our statement"));
     }
 
@@ -119,9 +119,9 @@ class BackfillPacingIT {
         List<String> details = new CopyOnWriteArrayList<>();
         Future<StepObservation> run = pool.submit(() -> backfill(spec, locks, new StepControl(), details));
 
-        await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM pg_stat_activity"
-                + " WHERE datname = current_database() AND wait_event = 'PgSleep'") == 1);
         try (Connection app = db.connect()) {
+            await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM pg_stat_activity"
+                    + " WHERE datname = current_database() AND wait_event = 'PgSleep'") == 1);
             app.createStatement().executeUpdate("UPDATE " + table + " SET a = a WHERE id = 101");
         }
         assertThat(run.get(60, TimeUnit.SECONDS)).isInstanceOf(StepObservation.Completed.class);
