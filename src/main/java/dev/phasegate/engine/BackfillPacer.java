@@ -20,13 +20,20 @@ import java.util.Objects;
  * congestion signal like a lost packet, and AIMD is the scheme known to settle under such a signal without wild
  * oscillation: a breach halves d at once and also halves the batch's target duration (shorter row-lock holds and
  * CPU bursts), while headroom raises them in small steps, at most one step per {@link #STEP_EVERY}, judged only on
- * samples taken since the last change. Before the first breach d grows by doubling (slow start), so a quiet
- * database reaches full speed within a second. A PID controller on the p99 would need tuning per database; AIMD
- * needs none beyond the budget.
+ * samples taken since the last change. A PID controller on the p99 would need tuning per database; AIMD needs none
+ * beyond the budget.
+ *
+ * <p>It starts at full speed (d = 1) and lets the first breach bring it down. A cautious start (half speed, doubling
+ * while the probe stayed within budget) ran every backfill at half speed for its first half second, a loss with no
+ * gain on a quiet database; on a busy one it spared the application a full-speed batch only where half speed
+ * already breached within that half second, and otherwise doubled to full speed anyway, as the probe cannot tell
+ * that full speed is too much before it has seen it. Starting at full speed exposes the application to one batch,
+ * bounded by targetBatchDuration, before the first halving, which follows that batch at once: no
+ * {@link #STEP_EVERY} wait applies to a decrease.
  */
 public final class BackfillPacer {
-    /** Starting duty cycle: half speed until the probe has shown what the database can take. */
-    public static final double START_DUTY = 0.5;
+    /** Starting duty cycle: full speed until the probe or the signals show that it is too much. */
+    public static final double START_DUTY = 1.0;
     public static final double MIN_DUTY = 0.02;
     public static final double ADDITIVE_STEP = 0.05;
     public static final double MIN_TARGET_SCALE = 0.25;
@@ -57,16 +64,23 @@ public final class BackfillPacer {
     }
 
     /**
-     * What the database shows besides the probe, read between batches. A limit of 0 waiters means any waiter
-     * counts; a null lag was not measured (no replica).
+     * What the database shows besides the probe: sessions waiting for a lock on the table (read between batches),
+     * the most sessions seen queued behind the last batch, including its tries that were retried (mostly waiting for
+     * rows it had locked: they wait on its transaction, not on the table, and are gone once it commits, so they are
+     * counted while it runs), and the replicas' lag. A limit of 0
+     * waiters means any waiter counts; a null lag was not measured (no replica).
      */
-    public record Signals(int lockWaiters, int maxLockWaiters, Duration replicaLag, Duration maxReplicaLag) {
-        public static final Signals NONE = new Signals(0, 0, null, null);
+    public record Signals(int lockWaiters, int queuedBehindBatch, int maxLockWaiters, Duration replicaLag,
+            Duration maxReplicaLag) {
+        public static final Signals NONE = new Signals(0, 0, 0, null, null);
 
         /** Why to slow down, or null. Half the health gate's limit: early enough that the gate need not close. */
         String pressure() {
             if (lockWaiters > maxLockWaiters / 2) {
                 return lockWaiters + " session(s) waiting for a lock on the table";
+            }
+            if (queuedBehindBatch > maxLockWaiters / 2) {
+                return queuedBehindBatch + " session(s) queued behind our last batch (for rows or locks it held)";
             }
             if (replicaLag != null && maxReplicaLag != null
                     && replicaLag.compareTo(maxReplicaLag.dividedBy(2)) > 0) {
@@ -91,7 +105,6 @@ public final class BackfillPacer {
     private Duration budget;
     private double duty = START_DUTY;
     private double targetScale = 1.0;
-    private boolean slowStart = true;
     private Instant changedAt;
     private Duration lastTook = Duration.ZERO;
     private String why = "measuring the probe's baseline";
@@ -134,7 +147,6 @@ public final class BackfillPacer {
         // p99 over budget: more than 1 % of the window, and at least two samples, so one stray sample is not enough.
         boolean breach = over >= 2 && over * 100 > window.size();
         if (pressure != null || breach) {
-            slowStart = false;
             duty = Math.max(MIN_DUTY, duty / 2);
             if (took.compareTo(Duration.ofMillis(50)) > 0) {
                 targetScale = Math.max(MIN_TARGET_SCALE, targetScale / 2);
@@ -151,7 +163,7 @@ public final class BackfillPacer {
                 if (targetScale < 1) {
                     targetScale = Math.min(1, targetScale * 2);
                 } else {
-                    duty = Math.min(1, slowStart ? duty * 2 : duty + ADDITIVE_STEP);
+                    duty = Math.min(1, duty + ADDITIVE_STEP);
                 }
                 why = "probe p99 " + ms(p99) + " within budget " + ms(budget)
                         + "; sped up to " + percent(duty);

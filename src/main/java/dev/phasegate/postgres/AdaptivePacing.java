@@ -23,7 +23,12 @@ import org.jboss.logging.Logger;
 final class AdaptivePacing implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(AdaptivePacing.class);
     static final Duration INTERVAL = Duration.ofMillis(10);
-    static final Duration BASELINE = Duration.ofMillis(500);
+    /**
+     * Before the first batch; about 20 reads, whose p99 is their slowest. Longer only delays every backfill: a
+     * baseline taken on a busy database is already its slowest read, and the allowance (10 ms at least) absorbs
+     * the rest of the noise.
+     */
+    static final Duration BASELINE = Duration.ofMillis(200);
     private static final String SIGNALS = "SELECT (SELECT count(*)::int FROM pg_locks WHERE relation = ?::regclass"
             + " AND NOT granted), (SELECT extract(epoch FROM max(replay_lag))::float8 FROM pg_stat_replication)";
 
@@ -121,20 +126,24 @@ final class AdaptivePacing implements AutoCloseable {
         }
     }
 
-    /** After a batch that took {@code took}: the pace for the pause after it and the next batch. */
-    BackfillPacer.Pace afterBatch(Duration took, Connection watcher) {
+    /**
+     * After a batch that took {@code took} while {@code queued} sessions waited behind it or its retried tries (the
+     * lock watchdog's count: those waiting for its rows are gone by now): the pace for the pause after it and the
+     * next batch.
+     */
+    BackfillPacer.Pace afterBatch(Duration took, int queued, Connection watcher) {
         List<Duration> fresh = new ArrayList<>();
         for (Duration d; (d = samples.poll()) != null; ) {
             fresh.add(d);
         }
-        return pacer.afterBatch(took, fresh, signals(watcher));
+        return pacer.afterBatch(took, fresh, signals(watcher, queued));
     }
 
     BackfillPacer.Pace pace() {
         return pacer.pace();
     }
 
-    private BackfillPacer.Signals signals(Connection watcher) {
+    private BackfillPacer.Signals signals(Connection watcher, int queued) {
         try (PreparedStatement ps = watcher.prepareStatement(SIGNALS)) {
             ps.setString(1, table);
             try (ResultSet rs = ps.executeQuery()) {
@@ -142,15 +151,19 @@ final class AdaptivePacing implements AutoCloseable {
                 int waiters = rs.getInt(1);
                 double lag = rs.getDouble(2);
                 Duration replicaLag = rs.wasNull() ? null : Duration.ofNanos((long) (lag * 1e9));
-                return new BackfillPacer.Signals(waiters, health.maxLockWaiters == null ? 0 : health.maxLockWaiters,
+                return new BackfillPacer.Signals(waiters, queued, maxLockWaiters(),
                         replicaLag, health.maxReplicationLag == null ? null
                                 : Durations.parse(health.maxReplicationLag));
             }
         } catch (SQLException | IllegalArgumentException e) {
             // The probe still paces; the health gate still watches these signals itself.
             LOG.debugf("pacing signals of %s unavailable: %s", table, e.getMessage());
-            return BackfillPacer.Signals.NONE;
+            return new BackfillPacer.Signals(0, queued, maxLockWaiters(), null, null);
         }
+    }
+
+    private int maxLockWaiters() {
+        return health.maxLockWaiters == null ? 0 : health.maxLockWaiters;
     }
 
     private boolean isClosed() {

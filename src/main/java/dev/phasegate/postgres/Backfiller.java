@@ -402,6 +402,9 @@ public final class Backfiller {
          */
         private Outcome batch() throws SQLException {
             int retry = 0;
+            // Sessions queued behind tries that were retried (a cancel for BlockedQueries among them) count for the
+            // pace after the batch that finally commits.
+            int queuedBefore = 0;
             while (true) {
                 int size = sizer.size();
                 long t0 = System.nanoTime();
@@ -409,6 +412,7 @@ public final class Backfiller {
                 long rows;
                 Optional<LockWatchdog.Breach> breach = Optional.empty();
                 Optional<Blockers> blockedBy = Optional.empty();
+                int queued;
                 try {
                     upper = plan.upper(c, cursor, size, control);
                     if (upper == null) {
@@ -435,7 +439,9 @@ public final class Backfiller {
                             BackfillCheckpoints.save(c, req.migration(), new Checkpoint(pass, upper.key(), false,
                                     rowsDone + rows, passRows + rows, passKeys + size, batches + 1, false));
                             c.commit();
+                            queued = Math.max(queuedBefore, dog.mostQueued());
                         } catch (SQLException e) {
+                            queuedBefore = Math.max(queuedBefore, dog.mostQueued());
                             // only a cancel can be the watchdog's doing; a dead connection is reported as such
                             if (SqlFailure.QUERY_CANCELED.equals(e.getSQLState()) && !control.stopRequested()) {
                                 breach = dog.breach();
@@ -479,7 +485,7 @@ public final class Backfiller {
                             : Duration.ZERO;
                     // As for statements: a lock wait retries as soon as the transactions it waited on are over.
                     Optional<Blockers> watched = !lockBusy || breach.filter(b -> b.reason() != Reason.BlockedQueries)
-                            .isPresent() ? Optional.empty() : blockedBy.filter(Blockers::complete);
+                            .isPresent() ? Optional.empty() : blockedBy;
                     report(true, breach.map(LockWatchdog.Breach::reason).orElse(Reason.RetryBackoff),
                             "backfill batch after key " + cursor.key() + ": " + why + "; retry " + retry + "/"
                                     + req.locks().retries() + RetryWait.when(watched, wait) + " with " + next
@@ -501,11 +507,13 @@ public final class Backfiller {
                 passKeys += size;
                 batches++;
                 int next = upper.full() ? sizer.afterBatch(size, took) : sizer.size();
-                pace(took);
+                boolean slowed = pace(took, queued);
                 sample(end);
                 listener.batch(new Batch(pass, size, upper.full(), rows, from, upper.key(), took, next));
                 telemetry.backfillBatch(req.migration(), rows, took);
-                report(false, null, null);
+                // Slowing down is a change of state, reported at once: left to the timer, its reason (in
+                // status.backfill.pacing) could be replaced by a later one before anybody saw it.
+                report(slowed, null, null);
                 return new Outcome(false, null);
             }
         }
@@ -549,14 +557,19 @@ public final class Backfiller {
             pause = pace.pause();
         }
 
-        /** The pause after a batch that took {@code took}, and the batch target, from the pacing in force. */
-        private void pace(Duration took) {
+        /**
+         * The pause after a batch that took {@code took} while {@code queued} sessions waited behind it, and the batch
+         * target, from the pacing in force. Whether the pacing slowed down.
+         */
+        private boolean pace(Duration took, int queued) {
             if (fixedPause != null || pacing == null) {
-                return;
+                return false;
             }
-            pace = pacing.afterBatch(took, watch.connection());
+            BackfillPacer.Pace before = pace;
+            pace = pacing.afterBatch(took, queued, watch.connection());
             pause = pace.pause();
             sizer.apply(scaled(base));
+            return before != null && (pace.duty() < before.duty() || pace.targetScale() < before.targetScale());
         }
 
         /** The spec's target batch duration times the pacer's factor (shorter batches hold locks shorter). */

@@ -46,9 +46,19 @@ public record Blockers(List<Long> pids, List<String> vxids, boolean complete) {
         }
     }
 
-    /** {@code pid 4242, 4243} for status messages. */
+    /** Whether a prepared transaction is among them: pg_blocking_pids names it pid 0. */
+    boolean prepared() {
+        return pids.contains(0L);
+    }
+
+    /** {@code pid 4242, 4243} for status messages; a prepared transaction (pid 0) is named as such. */
     String describe() {
-        return (pids.size() == 1 ? "pid " : "pids ") + pids.stream().map(String::valueOf)
-                .reduce((x, y) -> x + ", " + y).orElse("");
+        List<Long> sessions = pids.stream().filter(p -> p != 0L).toList();
+        String named = sessions.isEmpty() ? "" : (sessions.size() == 1 ? "pid " : "pids ")
+                + sessions.stream().map(String::valueOf).reduce((x, y) -> x + ", " + y).orElse("");
+        if (!prepared()) {
+            return named;
+        }
+        return (named.isEmpty() ? "" : named + " and ") + LockWatchdog.PREPARED;
     }
 }

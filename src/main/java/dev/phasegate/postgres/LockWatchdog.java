@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -24,6 +25,9 @@ import org.jboss.logging.Logger;
 public final class LockWatchdog implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LockWatchdog.class);
     static final Duration POLL = Duration.ofMillis(100);
+    /** What pid 0 among the blockers is, for status messages. */
+    static final String PREPARED = "a prepared transaction (pg_prepared_xacts; it ends only with COMMIT PREPARED or"
+            + " ROLLBACK PREPARED)";
 
     /**
      * Sessions waiting behind $1 (our backend), followed through waiters of waiters. Only ungranted locks are
@@ -100,6 +104,8 @@ public final class LockWatchdog implements AutoCloseable {
     private final AtomicReference<Blockers> blockers = new AtomicReference<>();
     /** Who it waited on at the poll that tripped the watchdog; null when it was not waiting then. */
     private volatile Blockers waitingAtBreach;
+    /** The most sessions queued behind our statement at one poll: what adaptive backfill pacing slows down on. */
+    private final AtomicInteger mostQueued = new AtomicInteger();
     private Blockers waitingNow;
     /**
      * One thread per watched statement, not a shared timer: a poll that hangs on one database (black-holed network,
@@ -188,6 +194,15 @@ public final class LockWatchdog implements AutoCloseable {
         return Optional.ofNullable(waitingAtBreach);
     }
 
+    /**
+     * The most sessions seen queued behind our statement (directly or behind its waiters) at one poll. Unlike a
+     * count taken after the statement, this sees sessions that waited for rows it had locked: they wait on its
+     * transaction, not on the table, and are released when it commits.
+     */
+    public int mostQueued() {
+        return mostQueued.get();
+    }
+
     /** What tripped the watchdog, if it did. */
     public Optional<Breach> breach() {
         return Optional.ofNullable(breach.get());
@@ -219,6 +234,7 @@ public final class LockWatchdog implements AutoCloseable {
                     // Kept after the wait ends: the poll after a lock timeout must not erase who caused it.
                     blockers.set(seen);
                 }
+                mostQueued.accumulateAndGet(rs.getInt(1), Math::max);
                 evaluate(rs.getInt(1), rs.getLong(2), rs.getString(3), lockerPid, lockerInfo(rs.getArray(5)), own);
             }
         } catch (SQLException | RuntimeException e) {
@@ -265,7 +281,7 @@ public final class LockWatchdog implements AutoCloseable {
             // The statement runs without lock_timeout so that its later waits for older transactions are not cut
             // off; the table lock it asks for first must still be bounded like every other lock we request.
             trip(new Breach(Reason.LockRetriesExhausted, "lock busy: waited " + own.waitedMs()
-                    + " ms for a table lock" + (own.blocker() == null ? "" : " held by pid " + own.blocker())
+                    + " ms for a table lock" + heldBy(own.blocker())
                     + " (lock_timeout " + policy.lockTimeout().toMillis() + " ms); cancelled before it changed"
                     + " anything", true));
             return;
@@ -278,7 +294,8 @@ public final class LockWatchdog implements AutoCloseable {
             }
             Duration waited = Duration.ofNanos(now - indexWaitSinceNanos);
             Long on = locker != null && locker != 0 ? locker : own == null ? null : own.blocker();
-            String who = on == null ? "" : " on pid " + on + (lockerInfo == null ? "" : " (" + lockerInfo.trim() + ")");
+            String who = on == null ? "" : on == 0 ? " on " + PREPARED : " on pid " + on
+                    + (lockerInfo == null ? "" : " (" + lockerInfo.trim() + ")");
             String what = progressWait ? "phase '" + indexPhase + "'" : "a wait for an older transaction to end";
             if (waited.compareTo(policy.indexBuildMaxWait()) >= 0) {
                 trip(new Breach(Reason.IndexBuildWaitExceeded, "the CONCURRENTLY statement waited "
@@ -290,11 +307,19 @@ public final class LockWatchdog implements AutoCloseable {
         } else {
             indexWaitSinceNanos = -1;
             if (own != null && own.onTable()) {
-                say("waiting for a table lock" + (own.blocker() == null ? "" : " held by pid " + own.blocker()));
+                say("waiting for a table lock" + heldBy(own.blocker()));
             } else if (blocked > 0) {
                 say(blocked + " session(s) waiting behind our statement, oldest " + oldestWaitMs + " ms");
             }
         }
+    }
+
+    /**
+     * {@code  held by pid 42}; pg_blocking_pids names a prepared transaction pid 0, which is no session: it holds its
+     * locks until someone runs COMMIT PREPARED or ROLLBACK PREPARED.
+     */
+    static String heldBy(Long pid) {
+        return pid == null ? "" : pid == 0 ? " held by " + PREPARED : " held by pid " + pid;
     }
 
     private void say(String line) {

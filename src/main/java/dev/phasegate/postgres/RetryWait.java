@@ -24,12 +24,24 @@ final class RetryWait {
     /** How the wait ended. */
     enum Outcome { BLOCKERS_GONE, TIMER, STOPPED }
 
-    /** {@code  as soon as the transaction(s) of pid 42 end, at the latest in 900 ms}, or {@code  in 900 ms}. */
-    static String when(Optional<Blockers> watched, Duration timer) {
-        return watched.map(b -> " as soon as the transaction(s) of " + b.describe() + " end, at the latest")
-                .orElse("") + " in " + timer.toMillis() + " ms";
+    /**
+     * {@code  as soon as the transaction(s) of pid 42 end, at the latest in 900 ms}; {@code  in 900 ms (blocked by
+     * a prepared transaction ..., which cannot be watched)} when a blocker was seen but cannot be watched; or
+     * {@code  in 900 ms}.
+     */
+    static String when(Optional<Blockers> blockers, Duration timer) {
+        String in = " in " + timer.toMillis() + " ms";
+        if (blockers.isEmpty()) {
+            return in;
+        }
+        Blockers b = blockers.get();
+        if (b.complete()) {
+            return " as soon as the transaction(s) of " + b.describe() + " end, at the latest" + in;
+        }
+        return in + (b.prepared() ? " (blocked by " + b.describe() + ", which cannot be watched)" : "");
     }
 
+    /** Waits for the timer, or until the blockers are over when they are {@link Blockers#complete() complete}. */
     static Outcome await(Connection watcher, Optional<Blockers> blockers, Duration timer, StepControl control,
             double random) {
         long end = System.nanoTime() + timer.toNanos();

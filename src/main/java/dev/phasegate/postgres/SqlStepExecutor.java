@@ -306,7 +306,7 @@ public final class SqlStepExecutor {
             // with the transactions we waited on; any other protective cancel waits out its timer.
             Optional<Blockers> watched = protective.isPresent()
                     && protective.get().reason() != Reason.BlockedQueries ? Optional.empty()
-                    : blockedBy.filter(Blockers::complete);
+                    : blockedBy;
             listener.progress(s.index() - 1, total, protective.map(LockWatchdog.Breach::reason)
                     .orElse(Reason.RetryBackoff),
                     where + ": " + why + "; retry " + retry + "/" + step.locks().retries()

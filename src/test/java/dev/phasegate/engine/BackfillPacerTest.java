@@ -53,13 +53,33 @@ class BackfillPacerTest {
     }
 
     @Test
-    void startsAtHalfSpeedAndReachesFullSpeedWithinASecondOnAQuietDatabase() {
+    void startsAtFullSpeedAndStaysThereOnAQuietDatabase() {
         BackfillPacer p = pacer(1);
-        assertThat(p.pace().duty()).isEqualTo(BackfillPacer.START_DUTY);
-        assertThat(batch(p, 1.2).duty()).isEqualTo(1.0);
-        Pace full = batch(p, 1.2);
-        assertThat(full.duty()).isEqualTo(1.0);
-        assertThat(full.pause()).isZero();
+        Pace start = p.pace();
+        assertThat(start.duty()).isEqualTo(1.0);
+        assertThat(start.targetScale()).isEqualTo(1.0);
+        assertThat(start.pause()).isZero();
+        assertThat(start.why()).contains("starting at 100% of full speed", "baseline 1.0ms", "budget 11.0ms");
+        for (int i = 0; i < 10; i++) {
+            Pace quiet = batch(p, 1.2);
+            assertThat(quiet.duty()).isEqualTo(1.0);
+            assertThat(quiet.pause()).isZero();
+        }
+    }
+
+    @Test
+    void theFirstBatchOverBudgetHalvesThePaceRightAfterIt() {
+        BackfillPacer p = pacer(1);
+        // No pause of judgement before a decrease: 50 ms after the start, on the first batch's few samples.
+        clock.advance(Duration.ofMillis(50));
+        Pace slowed = p.afterBatch(BATCH, samples(5, 30), Signals.NONE);
+        assertThat(slowed.duty()).isEqualTo(0.5);
+        assertThat(slowed.targetScale()).isEqualTo(0.5);
+        assertThat(slowed.pause()).isEqualTo(BATCH);
+        assertThat(slowed.why()).contains("over budget 11.0ms", "slowed to 50%");
+        // From there, up in additive steps (no doubling back to full speed).
+        batch(p, 1);
+        assertThat(batch(p, 1).duty()).isEqualTo(0.55, offset(1e-9));
     }
 
     @Test
@@ -90,9 +110,9 @@ class BackfillPacerTest {
         clock.advance(Duration.ofMillis(100));
         assertThat(p.afterBatch(BATCH, samples(30, 1), Signals.NONE).duty()).isEqualTo(duty);
         // Too few samples since the change.
-        BackfillPacer q = pacer(1);
+        BackfillPacer q = slowedDown();
         clock.advance(Duration.ofSeconds(1));
-        assertThat(q.afterBatch(BATCH, samples(5, 1), Signals.NONE).duty()).isEqualTo(BackfillPacer.START_DUTY);
+        assertThat(q.afterBatch(BATCH, samples(5, 1), Signals.NONE).duty()).isEqualTo(duty);
     }
 
     @Test
@@ -120,15 +140,22 @@ class BackfillPacerTest {
         BackfillPacer p = pacer(1);
         batch(p, 1);
         clock.advance(Duration.ofMillis(500));
-        Pace waiters = p.afterBatch(BATCH, samples(30, 1), new Signals(1, 0, null, null));
+        Pace waiters = p.afterBatch(BATCH, samples(30, 1), new Signals(1, 0, 0, null, null));
         assertThat(waiters.duty()).isEqualTo(0.5);
         assertThat(waiters.why()).contains("1 session(s) waiting for a lock on the table");
+        // Sessions that waited for rows the batch had locked count alike, against the same limit.
+        clock.advance(Duration.ofMillis(500));
+        assertThat(p.afterBatch(BATCH, List.of(), new Signals(0, 2, 4, null, null)).duty()).isEqualTo(0.5);
+        Pace rows = p.afterBatch(BATCH, List.of(), new Signals(0, 3, 4, null, null));
+        assertThat(rows.duty()).isEqualTo(0.25);
+        assertThat(rows.why()).contains("3 session(s) queued behind our last batch (for rows or locks it held)");
         // Lag under half the gate's limit is no reason; over half is.
         clock.advance(Duration.ofMillis(500));
-        Signals lagging = new Signals(0, 0, Duration.ofSeconds(4), Duration.ofSeconds(10));
-        assertThat(p.afterBatch(BATCH, List.of(), lagging).duty()).isEqualTo(0.5);
-        Pace lag = p.afterBatch(BATCH, List.of(), new Signals(0, 0, Duration.ofSeconds(6), Duration.ofSeconds(10)));
-        assertThat(lag.duty()).isEqualTo(0.25);
+        Signals lagging = new Signals(0, 0, 0, Duration.ofSeconds(4), Duration.ofSeconds(10));
+        assertThat(p.afterBatch(BATCH, List.of(), lagging).duty()).isEqualTo(0.25);
+        Pace lag = p.afterBatch(BATCH, List.of(),
+                new Signals(0, 0, 0, Duration.ofSeconds(6), Duration.ofSeconds(10)));
+        assertThat(lag.duty()).isEqualTo(0.125);
         assertThat(lag.why()).contains("replica lag 6s over half of maxReplicationLag 10s");
     }
 

@@ -14,6 +14,7 @@ import dev.phasegate.testing.WithPostgres;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -85,6 +86,53 @@ class BackfillPacingIT {
     }
 
     @Test
+    void sessionsWaitingForRowsTheBatchHoldsSlowItDownThoughTheyWaitOnItsTransactionNotOnTheTable()
+            throws Exception {
+        // The watchdog would cancel the batch once a session waited 1 s; here the pacing alone is under test.
+        List<String> details = rowWaiterDuringABatch("rl_t", 2.5, LockPolicy.from(null)
+                .withMaxBlockedWait(Duration.ofSeconds(30)));
+        assertThat(details).noneMatch(d -> d.contains("queued behind our statement"));
+    }
+
+    @Test
+    void aRowWaiterThatMadeTheWatchdogCancelTheBatchStillSlowsThePaceAfterTheRetryCommits() throws Exception {
+        // The default maxBlockedWait (1 s) is well within the batch's hold (4 s): the first try is cancelled.
+        List<String> details = rowWaiterDuringABatch("rc_t", 4, LockPolicy.from(null));
+        assertThat(details).anyMatch(d -> d.contains("1 session(s) queued behind our statement"));
+    }
+
+    /**
+     * Backfills a 300-row table whose third batch (keys 101-150) sleeps {@code hold} s at its last row, holding the row
+     * locks of 101-149 meanwhile, while another session updates row 101: it waits on the batch's transaction, not
+     * on the table. Returns the step's progress details.
+     */
+    private List<String> rowWaiterDuringABatch(String table, double hold, LockPolicy locks) throws Exception {
+        db.execute("CREATE TABLE " + table + " (id bigint PRIMARY KEY, a int NOT NULL, b int);"
+                + " INSERT INTO " + table + " SELECT g, g, NULL FROM generate_series(1, 300) g");
+        db.execute("CREATE FUNCTION " + table + "_hold() RETURNS trigger LANGUAGE plpgsql AS"
+                + " $$ BEGIN PERFORM pg_sleep(" + hold + "); RETURN NEW; END $$;"
+                + " CREATE TRIGGER hold BEFORE UPDATE ON " + table + " FOR EACH ROW"
+                + " WHEN (NEW.id = 150 AND OLD.b IS NULL) EXECUTE FUNCTION " + table + "_hold()");
+        BackfillSpec spec = BackfillerIT.spec(table, "id", "b = a", "b IS NULL", 50, 50, 50, "1s");
+        spec.pauseBetweenBatches = null;
+        spec.latencyAllowance = "10s";
+        List<String> details = new CopyOnWriteArrayList<>();
+        Future<StepObservation> run = pool.submit(() -> backfill(spec, locks, new StepControl(), details));
+
+        try (Connection app = db.connect()) {
+            await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM pg_stat_activity"
+                    + " WHERE datname = current_database() AND wait_event = 'PgSleep'") == 1);
+            app.createStatement().executeUpdate("UPDATE " + table + " SET a = a WHERE id = 101");
+        }
+        assertThat(run.get(60, TimeUnit.SECONDS)).isInstanceOf(StepObservation.Completed.class);
+        assertThat(reports).map(r -> r.pacing).filteredOn(p -> p != null)
+                .anyMatch(p -> p.contains("1 session(s) queued behind our last batch (for rows or locks it held)")
+                        && p.contains("slowed to 50%"))
+                .noneMatch(p -> p.contains("waiting for a lock on the table"));
+        return details;
+    }
+
+    @Test
     void aFixedPauseOverridesAdaptivePacing() throws Exception {
         db.execute("CREATE TABLE pf_t (id bigint PRIMARY KEY, a int NOT NULL, b int);"
                 + " INSERT INTO pf_t SELECT g, g, NULL FROM generate_series(1, 2000) g");
@@ -98,12 +146,19 @@ class BackfillPacingIT {
     }
 
     private StepObservation backfill(BackfillSpec spec, StepControl control) {
-        LockPolicy locks = LockPolicy.from(null);
+        return backfill(spec, LockPolicy.from(null), control, new ArrayList<>());
+    }
+
+    private StepObservation backfill(BackfillSpec spec, LockPolicy locks, StepControl control,
+            List<String> details) {
         Backfiller.BackfillRequest req = new Backfiller.BackfillRequest("uid-" + spec.table, "shop/" + spec.table,
                 () -> spec, new ConnectionSettings(db.jdbcUrl(), db.user(), db.password()),
                 SessionSettings.forMigration("shop", spec.table, locks.lockTimeout(), locks.statementTimeout()), locks);
         return new Backfiller(Backfiller.Options.defaults().withReportEvery(Duration.ofMillis(50)))
-                .run(req, (running, status) -> reports.add(status), control, HealthGate::opened);
+                .run(req, (running, status) -> {
+                    details.add(running.detail());
+                    reports.add(status);
+                }, control, HealthGate::opened);
     }
 
     private BackfillStatus latest() {
