@@ -5,8 +5,10 @@ import dev.phasegate.postgres.sql.AlterActions;
 import dev.phasegate.postgres.sql.CreatedObjects;
 import dev.phasegate.postgres.sql.SqlStatement;
 import dev.phasegate.postgres.sql.StatementSummary;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything a rule may look at for one statement: the phase, the statement, the statements before it in the same
@@ -20,8 +22,12 @@ final class LintContext {
     private final PhaseName phase;
     private final SqlStatement statement;
     private final List<SqlStatement> earlier;
-    private final CreatedObjects createdEarlier;
     private final CreatedObjects expandCreates;
+    /** Resolved names ({@code schema.table}) of the tables the statements before this one create. */
+    private final Set<String> createdEarlier;
+    /** For Cleanup, resolved names of the tables the expand creates (they exist by then); else empty. */
+    private final Set<String> createdByExpand;
+    private final Resolver resolver;
     private final CatalogFacts catalog;
     private final LintThresholds thresholds;
     private final List<Finding> out;
@@ -32,8 +38,13 @@ final class LintContext {
         this.phase = phase;
         this.statement = statement;
         this.earlier = earlier;
-        this.createdEarlier = CreatedObjects.ofStatements(earlier);
         this.expandCreates = expandCreates;
+        this.createdEarlier = Resolver.created(catalog, CreatedObjects.ofStatements(earlier));
+        this.createdByExpand = phase == PhaseName.Cleanup && !expandCreates.opaque()
+                ? Resolver.created(catalog, expandCreates) : Set.of();
+        Set<String> existing = new HashSet<>(createdEarlier);
+        existing.addAll(createdByExpand);
+        this.resolver = new Resolver(catalog, existing);
         this.catalog = catalog;
         this.thresholds = thresholds;
         this.out = out;
@@ -70,18 +81,37 @@ final class LintContext {
         return AlterActions.of(statement);
     }
 
+    /** The table a name as written means here, {@code schema.table}: see {@link Resolver}. */
+    String resolve(String table) {
+        return resolver.resolve(table);
+    }
+
+    /** True when both names, as written, mean the same table here. */
+    boolean sameTable(String table, String other) {
+        return resolver.same(table, other);
+    }
+
     /** True when an earlier statement of this script creates the table: nothing else can be using it yet. */
     boolean isNew(String table) {
-        return createdEarlier.createsRelation(table);
+        return createdEarlier.contains(resolve(table));
+    }
+
+    /** True in Cleanup when the expand script creates the table (a transparent expand script only). */
+    boolean createdByExpand(String table) {
+        return createdByExpand.contains(resolve(table));
     }
 
     TableSize size(String table) {
-        boolean fromExpand = cleanup() && !expandCreates.opaque() && expandCreates.createsRelation(table);
-        return TableSize.of(table, isNew(table), fromExpand, catalog, thresholds);
+        return TableSize.of(table, resolve(table), isNew(table), createdByExpand(table), catalog, thresholds);
     }
 
     Optional<TableFacts> facts(String table) {
-        return catalog.known() ? catalog.table(table) : Optional.empty();
+        return catalog.known() ? catalog.table(resolve(table)) : Optional.empty();
+    }
+
+    /** The catalog's volatility of a function a default calls, if it has the function. */
+    Optional<Volatility> volatility(String function) {
+        return catalog.known() ? catalog.function(function) : Optional.empty();
     }
 
     int serverVersion() {

@@ -1,6 +1,7 @@
 package dev.phasegate.lint;
 
 import dev.phasegate.api.PhaseName;
+import dev.phasegate.postgres.sql.AlterActions;
 import dev.phasegate.postgres.sql.CreatedObjects;
 import dev.phasegate.postgres.sql.DropTargets;
 import dev.phasegate.postgres.sql.SqlScript;
@@ -62,6 +63,19 @@ public final class Linter {
                 StatementDetails.dmlTarget(s).ifPresent(names::add);
                 DropTargets.of(s).targets().stream().filter(t -> !t.table().isEmpty())
                         .forEach(t -> names.add(t.table()));
+            }
+        }
+        return names;
+    }
+
+    /** The functions the scripts' new columns' defaults call, as written: what the catalog reader should look up. */
+    public static Set<String> functions(String... scripts) {
+        Set<String> names = new LinkedHashSet<>();
+        for (String sql : scripts) {
+            if (parses(sql)) {
+                SqlScript.parse(sql).statements().forEach(s -> AlterActions.of(s).stream()
+                        .filter(a -> a.verb() == AlterActions.Verb.ADD_COLUMN)
+                        .forEach(a -> names.addAll(a.defaultCalls())));
             }
         }
         return names;
