@@ -29,7 +29,8 @@ import java.util.Set;
  * columns' defaults call. Tables are found by name in pg_class and pg_namespace, which takes no lock on the table;
  * the statement locks only catalog tables (AccessShareLock). NOT NULL checks are recognised in the stored expression
  * tree (pg_constraint.conbin), not with pg_get_constraintdef, which opens the table and so would queue behind an
- * ACCESS EXCLUSIVE lock on it.
+ * ACCESS EXCLUSIVE lock on it. Schema, table and column names come back as stored and are turned into the form
+ * statements write them in here ({@code Names.ofRaw}), so that {@code "Orders"} and {@code orders} stay apart.
  */
 public final class CatalogFactsReader {
 
@@ -77,7 +78,7 @@ public final class CatalogFactsReader {
                         'bytes', c.relpages::bigint * current_setting('block_size')::bigint,
                         'uniques', (SELECT coalesce(json_agg(json_build_object(
                                         'name', i.indexrelid::regclass::text,
-                                        'columns', (SELECT coalesce(json_agg(quote_ident(a.attname) ORDER BY k.ord),
+                                        'columns', (SELECT coalesce(json_agg(a.attname ORDER BY k.ord),
                                                                     '[]'::json)
                                                     FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
                                                     JOIN pg_attribute a
@@ -86,13 +87,13 @@ public final class CatalogFactsReader {
                                     FROM pg_index i
                                     WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid
                                       AND i.indpred IS NULL AND i.indexprs IS NULL),
-                        'checks', (SELECT coalesce(json_agg(quote_ident(a.attname)), '[]'::json)
+                        'checks', (SELECT coalesce(json_agg(a.attname), '[]'::json)
                                    FROM pg_constraint k
                                    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.conkey[1]
                                    WHERE k.conrelid = c.oid AND k.contype = 'c' AND k.convalidated
                                      AND cardinality(k.conkey) = 1
                                      AND k.conbin::text ~ '^\\{NULLTEST :arg \\{VAR [^{}]*\\} :nulltesttype 1 '),
-                        'columns', (SELECT coalesce(json_object_agg(quote_ident(a.attname),
+                        'columns', (SELECT coalesce(json_object_agg(a.attname,
                                                                     format_type(a.atttypid, a.atttypmod)), '{}'::json)
                                     FROM pg_attribute a
                                     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))), '[]'::json)
@@ -157,13 +158,14 @@ public final class CatalogFactsReader {
             List<TableFacts.UniqueIndex> uniques = new ArrayList<>();
             for (JsonNode u : t.get("uniques")) {
                 List<String> columns = new ArrayList<>();
-                u.get("columns").forEach(col -> columns.add(col.asText()));
+                u.get("columns").forEach(col -> columns.add(Names.ofRaw(col.asText())));
                 uniques.add(new TableFacts.UniqueIndex(u.get("name").asText(), columns));
             }
             Set<String> checked = new HashSet<>();
-            t.get("checks").forEach(col -> checked.add(col.asText()));
+            t.get("checks").forEach(col -> checked.add(Names.ofRaw(col.asText())));
             Map<String, String> columns = new HashMap<>();
-            t.get("columns").fields().forEachRemaining(e -> columns.put(e.getKey(), e.getValue().asText()));
+            t.get("columns").fields().forEachRemaining(e -> columns.put(Names.ofRaw(e.getKey()),
+                    e.getValue().asText()));
             String name = Names.ofRaw(t.get("schema").asText()) + "." + Names.ofRaw(t.get("name").asText());
             out.put(name, new TableFacts(t.get("rows").asDouble(), t.get("bytes").asLong(), uniques, checked,
                     columns));

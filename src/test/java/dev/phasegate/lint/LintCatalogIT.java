@@ -40,6 +40,9 @@ class LintCatalogIT {
                 CREATE TABLE "LintMixed" ("Col" int);
                 ANALYZE lint_small;
                 ANALYZE lint_big;
+                CREATE TABLE lint_kw (id bigint, "user" text CONSTRAINT lint_kw_user_nn CHECK ("user" IS NOT NULL));
+                INSERT INTO lint_kw SELECT g, 'u' FROM generate_series(1, 20000) g;
+                ANALYZE lint_kw;
                 CREATE SCHEMA lint_shop;
                 CREATE TABLE lint_shop.lint_big (id bigint PRIMARY KEY, a int);
                 INSERT INTO lint_shop.lint_big SELECT g, g FROM generate_series(1, 10) g;
@@ -118,6 +121,13 @@ class LintCatalogIT {
         assertThat(lint(null, "ALTER TABLE lint_big ALTER COLUMN email SET NOT NULL;"
                 + " ALTER TABLE lint_big ALTER COLUMN note SET NOT NULL"))
                 .containsExactly("set-not-null-scan:ERROR@Cleanup-2");
+    }
+
+    @Test
+    void columnNamesFromTheCatalogMatchTheStatementsSpelling() throws SQLException {
+        assertThat(lint(null, "ALTER TABLE lint_kw ALTER COLUMN \"user\" SET NOT NULL")).as("checked: no scan").isEmpty();
+        assertThat(lint(null, "ALTER TABLE lint_kw ALTER COLUMN id SET NOT NULL"))
+                .containsExactly("set-not-null-scan:ERROR@Cleanup-1");
     }
 
     @Test
