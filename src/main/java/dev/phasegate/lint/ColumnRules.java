@@ -140,8 +140,8 @@ final class ColumnRules {
                 + " separate statement, and fill existing rows with spec.backfill.";
         if (volatileCall.isPresent() || c.serverVersion() < 110000) {
             c.reportCost(Rule.VOLATILE_DEFAULT, table, "adding " + column + " with " + volatileCall
-                    .map(f -> "a volatile default (" + f + "() is " + (c.volatility(f).isPresent()
-                            ? "VOLATILE in pg_proc" : "known to be volatile") + ", so it is evaluated for each row)")
+                    .map(f -> "a volatile default (" + f + "() is " + volatility(c, f).orElseThrow().source()
+                            + ", so it is evaluated for each row)")
                     .orElse("a default on PostgreSQL before 11")
                     + " rewrites " + table + " under an ACCESS EXCLUSIVE lock", fix);
         } else if (unknown.isPresent() && !c.isNew(table)) {
@@ -153,22 +153,28 @@ final class ColumnRules {
 
     /** The first volatile function the column's default calls: adding it then fills (rewrites) every row. */
     static Optional<String> volatileCall(LintContext c, Action a) {
-        return a.defaultCalls().stream().filter(f -> volatility(c, f).orElse(null) == Volatility.VOLATILE)
+        return a.defaultCalls().stream()
+                .filter(f -> volatility(c, f).map(k -> k.volatility() == Volatility.VOLATILE).orElse(false))
                 .findFirst();
     }
 
+    /** A function's volatility and who says so, for the message. */
+    record KnownVolatility(Volatility volatility, String source) {
+    }
+
     /**
-     * A function's volatility: pg_proc's when the catalog has the function, else the fixed lists (by its name
-     * without schema); empty when neither knows it.
+     * A function's volatility: as declared by an earlier statement of the migration, else pg_proc's when the
+     * catalog has the function, else the fixed lists (by its name without schema); empty when none knows it.
      */
-    static Optional<Volatility> volatility(LintContext c, String function) {
-        Optional<Volatility> fromCatalog = c.volatility(function);
-        if (fromCatalog.isPresent()) {
-            return fromCatalog;
-        }
+    static Optional<KnownVolatility> volatility(LintContext c, String function) {
         List<String> parts = Names.parts(function);
         String bare = parts.get(parts.size() - 1);
-        return KNOWN_VOLATILE.contains(bare) ? Optional.of(Volatility.VOLATILE)
-                : KNOWN_NOT_VOLATILE.contains(bare) ? Optional.of(Volatility.STABLE) : Optional.empty();
+        return c.declaredVolatility(function).map(v -> new KnownVolatility(v, "declared " + v + " by this migration"))
+                .or(() -> c.catalogVolatility(function).map(v -> new KnownVolatility(v, v + " in pg_proc")))
+                .or(() -> KNOWN_VOLATILE.contains(bare)
+                        ? Optional.of(new KnownVolatility(Volatility.VOLATILE, "known to be volatile"))
+                        : KNOWN_NOT_VOLATILE.contains(bare)
+                                ? Optional.of(new KnownVolatility(Volatility.STABLE, "known not to be volatile"))
+                                : Optional.empty());
     }
 }

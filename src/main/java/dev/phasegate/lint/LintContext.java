@@ -3,10 +3,14 @@ package dev.phasegate.lint;
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.postgres.sql.AlterActions;
 import dev.phasegate.postgres.sql.CreatedObjects;
+import dev.phasegate.postgres.sql.Names;
 import dev.phasegate.postgres.sql.SqlStatement;
+import dev.phasegate.postgres.sql.StatementDetails;
 import dev.phasegate.postgres.sql.StatementSummary;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -28,13 +32,19 @@ final class LintContext {
     /** For Cleanup, resolved names of the tables the expand creates (they exist by then); else empty. */
     private final Set<String> createdByExpand;
     private final Resolver resolver;
+    /** Functions the migration creates before this statement, by resolved name, with their declared volatility. */
+    private final Map<String, Volatility> declaredFunctions;
     private final CatalogFacts catalog;
     private final LintThresholds thresholds;
     private final List<Finding> out;
     private final String summary;
 
+    /**
+     * @param expand for Cleanup, the expand script's statements (the functions it declares exist by then); else
+     *               empty
+     */
     LintContext(PhaseName phase, SqlStatement statement, List<SqlStatement> earlier, CreatedObjects expandCreates,
-            CatalogFacts catalog, LintThresholds thresholds, List<Finding> out) {
+            List<SqlStatement> expand, CatalogFacts catalog, LintThresholds thresholds, List<Finding> out) {
         this.phase = phase;
         this.statement = statement;
         this.earlier = earlier;
@@ -50,6 +60,9 @@ final class LintContext {
         this.out = out;
         String s = StatementSummary.of(statement.text());
         this.summary = s == null ? "" : s;
+        this.declaredFunctions = new HashMap<>();
+        (phase == PhaseName.Cleanup ? expand : List.<SqlStatement>of()).forEach(this::declare);
+        earlier.forEach(this::declare);
     }
 
     PhaseName phase() {
@@ -110,8 +123,24 @@ final class LintContext {
     }
 
     /** The catalog's volatility of a function a default calls, if it has the function. */
-    Optional<Volatility> volatility(String function) {
+    Optional<Volatility> catalogVolatility(String function) {
         return catalog.known() ? catalog.function(function) : Optional.empty();
+    }
+
+    /**
+     * The volatility a function a default calls was declared with by an earlier statement of the migration (a
+     * CREATE OR REPLACE there overrides what the catalog says now); an unqualified call looks along the search_path.
+     */
+    Optional<Volatility> declaredVolatility(String function) {
+        List<String> parts = Names.parts(function);
+        List<String> candidates = parts.size() > 1 ? List.of(Resolver.createdAs(catalog, function))
+                : catalog.searchPath().stream().map(s -> s + "." + parts.get(0)).toList();
+        return candidates.stream().filter(declaredFunctions::containsKey).findFirst().map(declaredFunctions::get);
+    }
+
+    private void declare(SqlStatement s) {
+        StatementDetails.createdFunction(s).ifPresent(f -> declaredFunctions.put(Resolver.createdAs(catalog,
+                f.name()), Volatility.valueOf(f.volatility())));
     }
 
     int serverVersion() {

@@ -45,9 +45,10 @@ public final class Linter {
     static void forEachStatement(String expandSql, String cleanupSql, CatalogFacts catalog, LintThresholds thresholds,
             List<Finding> out, Consumer<LintContext> visit) {
         CreatedObjects none = CreatedObjects.ofStatements(List.of());
-        visitScript(PhaseName.CompatibleSchema, expandSql, none, catalog, thresholds, out, visit);
+        visitScript(PhaseName.CompatibleSchema, expandSql, none, List.of(), catalog, thresholds, out, visit);
         CreatedObjects expandCreates = parses(expandSql) ? CreatedObjects.of(expandSql) : none;
-        visitScript(PhaseName.Cleanup, cleanupSql, expandCreates, catalog, thresholds, out, visit);
+        List<SqlStatement> expand = parses(expandSql) ? SqlScript.parse(expandSql).statements() : List.of();
+        visitScript(PhaseName.Cleanup, cleanupSql, expandCreates, expand, catalog, thresholds, out, visit);
     }
 
     /** The tables the scripts name, as statements write them: what the catalog reader should look up. */
@@ -81,8 +82,9 @@ public final class Linter {
         return names;
     }
 
-    private static void visitScript(PhaseName phase, String sql, CreatedObjects expandCreates, CatalogFacts catalog,
-            LintThresholds thresholds, List<Finding> out, Consumer<LintContext> visit) {
+    private static void visitScript(PhaseName phase, String sql, CreatedObjects expandCreates,
+            List<SqlStatement> expand, CatalogFacts catalog, LintThresholds thresholds, List<Finding> out,
+            Consumer<LintContext> visit) {
         if (sql == null || sql.isBlank()) {
             return;
         }
@@ -94,8 +96,8 @@ public final class Linter {
             return;
         }
         for (int i = 0; i < statements.size(); i++) {
-            visit.accept(new LintContext(phase, statements.get(i), statements.subList(0, i), expandCreates, catalog,
-                    thresholds, out));
+            visit.accept(new LintContext(phase, statements.get(i), statements.subList(0, i), expandCreates, expand,
+                    catalog, thresholds, out));
         }
     }
 
