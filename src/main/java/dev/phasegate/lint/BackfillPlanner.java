@@ -55,7 +55,7 @@ final class BackfillPlanner {
         long batches = f.rows() < 0 ? -1 : Math.max(1, ((long) f.rows() + batch - 1) / batch);
         String rows = batches < 0 ? "rows unknown (never analysed), batches of " + batch
                 : String.format(Locale.ROOT, "up to ~%,d rows in ~%,d batches of %d", (long) f.rows(), batches, batch);
-        if (b.pauseBetweenBatches == null) {
+        if (b.pauseBetweenBatches == null || !Durations.isValid(b.pauseBetweenBatches)) {
             return rows + ": " + Planner.duration(unpaced) + " unpaced (" + how
                     + "); adaptive pacing slows it when the app's latency rises";
         }

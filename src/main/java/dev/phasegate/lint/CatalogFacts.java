@@ -21,7 +21,8 @@ public interface CatalogFacts {
 
     /**
      * The table by its resolved name, {@code schema.table} (each part in the form SqlStatement.tableName() gives);
-     * empty when it does not exist or nothing is known of it. {@link Resolver} turns a name as written into this.
+     * empty when it does not exist or nothing is known of it. The lint resolves names as written into this form
+     * through {@link #searchPath()}.
      */
     Optional<TableFacts> table(String qualifiedName);
 
