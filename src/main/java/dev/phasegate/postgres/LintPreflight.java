@@ -13,6 +13,8 @@ import dev.phasegate.lint.PlanEntry;
 import dev.phasegate.lint.Planner;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -43,9 +45,25 @@ public final class LintPreflight {
         List<PlanEntry> plan = Planner.plan(expand, cleanup, spec.backfill, facts, thresholds).stream()
                 .filter(e -> e.phase().ordinal() >= before.ordinal()).toList();
         LintStatus status = verdict.status();
-        plan.stream().limit(MAX_PLAN).forEach(e -> status.plan.add(e.phase() + " " + e.statement() + " "
+        shown(plan).forEach(e -> status.plan.add(e.phase() + " " + e.statement() + " "
                 + e.summary() + ": " + e.lock() + ", " + e.work() + ", " + e.estimate()));
         status.planOmitted = plan.size() > MAX_PLAN ? plan.size() - MAX_PLAN : null;
         return verdict;
+    }
+
+    /**
+     * The first {@link #MAX_PLAN} entries in phase order, the backfill's always among them: it stands for a whole
+     * phase, so it is kept over one more statement of a long script.
+     */
+    static List<PlanEntry> shown(List<PlanEntry> plan) {
+        if (plan.size() <= MAX_PLAN) {
+            return plan;
+        }
+        List<PlanEntry> backfill = plan.stream().filter(e -> e.phase() == PhaseName.Backfill).toList();
+        List<PlanEntry> out = new ArrayList<>(plan.stream().filter(e -> e.phase() != PhaseName.Backfill)
+                .limit(MAX_PLAN - backfill.size()).toList());
+        out.addAll(backfill);
+        out.sort(Comparator.comparing(PlanEntry::phase));
+        return out;
     }
 }

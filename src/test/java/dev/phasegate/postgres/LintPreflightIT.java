@@ -3,6 +3,7 @@ package dev.phasegate.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.phasegate.api.BackfillSpec;
+import dev.phasegate.api.LintStatus;
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.SchemaMigrationSpec;
 import dev.phasegate.api.SqlPhaseSpec;
@@ -12,6 +13,8 @@ import dev.phasegate.testing.PostgresDatabase;
 import dev.phasegate.testing.WithPostgres;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -44,8 +47,12 @@ class LintPreflightIT {
     }
 
     private static LintGate.Verdict run(PhaseName before) throws SQLException {
+        return run(spec(), before);
+    }
+
+    private static LintGate.Verdict run(SchemaMigrationSpec spec, PhaseName before) throws SQLException {
         try (Connection c = db.connect()) {
-            return LintPreflight.run(c, spec(), before, "2026-01-01T00:00:00Z", LintThresholds.DEFAULT);
+            return LintPreflight.run(c, spec, before, "2026-01-01T00:00:00Z", LintThresholds.DEFAULT);
         }
     }
 
@@ -63,5 +70,17 @@ class LintPreflightIT {
     void beforeCleanupTheBackfillIsDoneAndNotPlannedAgain() throws SQLException {
         assertThat(run(PhaseName.Cleanup).status().plan).singleElement()
                 .satisfies(l -> assertThat(l).startsWith("Cleanup 1 "));
+    }
+
+    @Test
+    void aLongScriptsPlanIsCutButKeepsTheBackfillLine() throws SQLException {
+        SchemaMigrationSpec spec = spec();
+        spec.compatibleSchema.sql = IntStream.rangeClosed(1, 25)
+                .mapToObj(i -> "ALTER TABLE lp_orders ADD COLUMN c" + i + " text;").collect(Collectors.joining("\n"));
+        LintStatus status = run(spec, PhaseName.CompatibleSchema).status();
+        assertThat(status.plan).hasSize(LintPreflight.MAX_PLAN);
+        assertThat(status.plan.get(LintPreflight.MAX_PLAN - 2)).startsWith("CompatibleSchema 19 ");
+        assertThat(status.plan.get(LintPreflight.MAX_PLAN - 1)).startsWith("Backfill 1 BACKFILL lp_orders");
+        assertThat(status.planOmitted).as("6 expand statements and the Cleanup one").isEqualTo(7);
     }
 }
