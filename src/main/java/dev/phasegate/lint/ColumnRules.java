@@ -3,7 +3,9 @@ package dev.phasegate.lint;
 import dev.phasegate.postgres.sql.AlterActions;
 import dev.phasegate.postgres.sql.AlterActions.Action;
 import dev.phasegate.postgres.sql.AlterActions.Verb;
+import dev.phasegate.postgres.sql.Names;
 import dev.phasegate.postgres.sql.SqlStatement;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -11,11 +13,14 @@ import java.util.Set;
 /** Column changes that scan or rewrite the table under ACCESS EXCLUSIVE, and renames that break running code. */
 final class ColumnRules {
 
-    /** Functions known to be volatile: a default calling one is evaluated per row, so the table is rewritten. */
-    static final Set<String> VOLATILE = Set.of("random", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc",
-            "uuid_generate_v4", "clock_timestamp", "timeofday", "nextval", "setseed");
+    /**
+     * Without a catalog (or for a function the catalog does not have, e.g. one the script creates): functions known
+     * to be volatile. A default calling one is evaluated per row, so the table is rewritten.
+     */
+    static final Set<String> KNOWN_VOLATILE = Set.of("random", "gen_random_uuid", "uuid_generate_v1",
+            "uuid_generate_v1mc", "uuid_generate_v4", "clock_timestamp", "timeofday", "nextval", "setseed");
     /** Functions known not to be: their value is computed once and stored in the catalog (PostgreSQL 11+). */
-    static final Set<String> NOT_VOLATILE = Set.of("now", "transaction_timestamp", "statement_timestamp",
+    static final Set<String> KNOWN_NOT_VOLATILE = Set.of("now", "transaction_timestamp", "statement_timestamp",
             "current_date", "lower", "upper", "coalesce", "concat", "jsonb_build_object", "json_build_object",
             "jsonb_build_array", "json_build_array", "make_interval", "to_jsonb", "array_fill");
     private static final Set<String> SERIAL = Set.of("serial", "bigserial", "smallserial", "serial4", "serial8",
@@ -78,7 +83,7 @@ final class ColumnRules {
         Optional<String> pending = Optional.empty();
         boolean valid = false;
         for (SqlStatement s : c.earlier()) {
-            if (!s.tableName().map(table::equals).orElse(false)) {
+            if (!s.tableName().map(n -> c.sameTable(n, table)).orElse(false)) {
                 continue;
             }
             for (Action a : AlterActions.of(s)) {
@@ -129,19 +134,47 @@ final class ColumnRules {
         if (!a.hasDefault()) {
             return;
         }
-        boolean volatileCall = a.defaultCalls().stream().anyMatch(VOLATILE::contains);
-        Optional<String> unknown = a.defaultCalls().stream()
-                .filter(f -> !VOLATILE.contains(f) && !NOT_VOLATILE.contains(f)).findFirst();
+        Optional<String> volatileCall = volatileCall(c, a);
+        Optional<String> unknown = a.defaultCalls().stream().filter(f -> volatility(c, f).isEmpty()).findFirst();
         String fix = "Add the column without a default (or with a constant one), then SET DEFAULT for new rows in a"
                 + " separate statement, and fill existing rows with spec.backfill.";
-        if (volatileCall || c.serverVersion() < 110000) {
-            c.reportCost(Rule.VOLATILE_DEFAULT, table, "adding " + column + " with " + (volatileCall
-                    ? "a volatile default (evaluated for each row)" : "a default on PostgreSQL before 11")
+        if (volatileCall.isPresent() || c.serverVersion() < 110000) {
+            c.reportCost(Rule.VOLATILE_DEFAULT, table, "adding " + column + " with " + volatileCall
+                    .map(f -> "a volatile default (" + f + "() is " + volatility(c, f).orElseThrow().source()
+                            + ", so it is evaluated for each row)")
+                    .orElse("a default on PostgreSQL before 11")
                     + " rewrites " + table + " under an ACCESS EXCLUSIVE lock", fix);
         } else if (unknown.isPresent() && !c.isNew(table)) {
             c.report(Rule.VOLATILE_DEFAULT, Severity.WARNING, "the default of " + column + " calls " + unknown.get()
                     + "(), which the lint cannot classify: if it is volatile, PostgreSQL rewrites " + table + " under"
                     + " an ACCESS EXCLUSIVE lock. " + fix);
         }
+    }
+
+    /** The first volatile function the column's default calls: adding it then fills (rewrites) every row. */
+    static Optional<String> volatileCall(LintContext c, Action a) {
+        return a.defaultCalls().stream()
+                .filter(f -> volatility(c, f).map(k -> k.volatility() == Volatility.VOLATILE).orElse(false))
+                .findFirst();
+    }
+
+    /** A function's volatility and who says so, for the message. */
+    record KnownVolatility(Volatility volatility, String source) {
+    }
+
+    /**
+     * A function's volatility: as declared by an earlier statement of the migration, else pg_proc's when the
+     * catalog has the function, else the fixed lists (by its name without schema); empty when none knows it.
+     */
+    static Optional<KnownVolatility> volatility(LintContext c, String function) {
+        List<String> parts = Names.parts(function);
+        String bare = parts.get(parts.size() - 1);
+        return c.declaredVolatility(function).map(v -> new KnownVolatility(v, "declared " + v + " by this migration"))
+                .or(() -> c.catalogVolatility(function).map(v -> new KnownVolatility(v, v + " in pg_proc")))
+                .or(() -> KNOWN_VOLATILE.contains(bare)
+                        ? Optional.of(new KnownVolatility(Volatility.VOLATILE, "known to be volatile"))
+                        : KNOWN_NOT_VOLATILE.contains(bare)
+                                ? Optional.of(new KnownVolatility(Volatility.STABLE, "known not to be volatile"))
+                                : Optional.empty());
     }
 }

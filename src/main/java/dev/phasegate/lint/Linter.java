@@ -1,6 +1,7 @@
 package dev.phasegate.lint;
 
 import dev.phasegate.api.PhaseName;
+import dev.phasegate.postgres.sql.AlterActions;
 import dev.phasegate.postgres.sql.CreatedObjects;
 import dev.phasegate.postgres.sql.DropTargets;
 import dev.phasegate.postgres.sql.SqlScript;
@@ -44,9 +45,10 @@ public final class Linter {
     static void forEachStatement(String expandSql, String cleanupSql, CatalogFacts catalog, LintThresholds thresholds,
             List<Finding> out, Consumer<LintContext> visit) {
         CreatedObjects none = CreatedObjects.ofStatements(List.of());
-        visitScript(PhaseName.CompatibleSchema, expandSql, none, catalog, thresholds, out, visit);
+        visitScript(PhaseName.CompatibleSchema, expandSql, none, List.of(), catalog, thresholds, out, visit);
         CreatedObjects expandCreates = parses(expandSql) ? CreatedObjects.of(expandSql) : none;
-        visitScript(PhaseName.Cleanup, cleanupSql, expandCreates, catalog, thresholds, out, visit);
+        List<SqlStatement> expand = parses(expandSql) ? SqlScript.parse(expandSql).statements() : List.of();
+        visitScript(PhaseName.Cleanup, cleanupSql, expandCreates, expand, catalog, thresholds, out, visit);
     }
 
     /** The tables the scripts name, as statements write them: what the catalog reader should look up. */
@@ -67,8 +69,22 @@ public final class Linter {
         return names;
     }
 
-    private static void visitScript(PhaseName phase, String sql, CreatedObjects expandCreates, CatalogFacts catalog,
-            LintThresholds thresholds, List<Finding> out, Consumer<LintContext> visit) {
+    /** The functions the scripts' new columns' defaults call, as written: what the catalog reader should look up. */
+    public static Set<String> functions(String... scripts) {
+        Set<String> names = new LinkedHashSet<>();
+        for (String sql : scripts) {
+            if (parses(sql)) {
+                SqlScript.parse(sql).statements().forEach(s -> AlterActions.of(s).stream()
+                        .filter(a -> a.verb() == AlterActions.Verb.ADD_COLUMN)
+                        .forEach(a -> names.addAll(a.defaultCalls())));
+            }
+        }
+        return names;
+    }
+
+    private static void visitScript(PhaseName phase, String sql, CreatedObjects expandCreates,
+            List<SqlStatement> expand, CatalogFacts catalog, LintThresholds thresholds, List<Finding> out,
+            Consumer<LintContext> visit) {
         if (sql == null || sql.isBlank()) {
             return;
         }
@@ -80,8 +96,8 @@ public final class Linter {
             return;
         }
         for (int i = 0; i < statements.size(); i++) {
-            visit.accept(new LintContext(phase, statements.get(i), statements.subList(0, i), expandCreates, catalog,
-                    thresholds, out));
+            visit.accept(new LintContext(phase, statements.get(i), statements.subList(0, i), expandCreates, expand,
+                    catalog, thresholds, out));
         }
     }
 

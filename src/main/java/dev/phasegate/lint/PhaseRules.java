@@ -80,8 +80,8 @@ final class PhaseRules {
         }
         for (DropTargets.Target t : DropTargets.of(c.statement()).targets()) {
             boolean fromExpand = !c.expandCreates().opaque() && switch (t.kind()) {
-                case TABLE -> c.expandCreates().createsRelation(t.name());
-                case COLUMN -> c.expandCreates().mayCreateColumn(t.table(), t.name());
+                case TABLE -> c.createdByExpand(t.name());
+                case COLUMN -> c.expandCreates().mayCreateColumn(n -> c.sameTable(n, t.table()), t.name());
                 default -> false;
             };
             if (fromExpand) {

@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * What one statement will do to the database, for a reviewer: the lock it takes and on what, the work it does under
- * that lock, the table's size, a rough duration and how it was estimated, and the lint findings.
+ * that lock, the table's size, a rough duration and how it was estimated, and the lint findings. The backfill has one
+ * entry (phase Backfill, statement 1) for all its batches.
  *
  * @param lock     the strongest table lock it takes, e.g. {@code ACCESS EXCLUSIVE}; {@code -} for none
  * @param work     e.g. {@code rewrites the table}, {@code catalog only}

@@ -1,10 +1,12 @@
 package dev.phasegate.lint;
 
+import dev.phasegate.api.BackfillSpec;
 import dev.phasegate.postgres.sql.AlterActions.Action;
 import dev.phasegate.postgres.sql.AlterActions.Constraint;
 import dev.phasegate.postgres.sql.StatementDetails;
 import dev.phasegate.postgres.sql.StatementKind;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -39,10 +41,20 @@ public final class Planner {
 
     public static List<PlanEntry> plan(String expandSql, String cleanupSql, CatalogFacts catalog,
             LintThresholds thresholds) {
+        return plan(expandSql, cleanupSql, null, catalog, thresholds);
+    }
+
+    /** The plan of every statement and, between the expand's and Cleanup's, of the backfill (null: none). */
+    public static List<PlanEntry> plan(String expandSql, String cleanupSql, BackfillSpec backfill,
+            CatalogFacts catalog, LintThresholds thresholds) {
         List<Finding> findings = Linter.lint(expandSql, cleanupSql, catalog, thresholds);
         List<PlanEntry> out = new ArrayList<>();
         Linter.forEachStatement(expandSql, cleanupSql, catalog, thresholds, new ArrayList<>(),
                 c -> out.add(entry(c, findings)));
+        if (backfill != null && backfill.table != null) {
+            out.add(BackfillPlanner.entry(backfill, expandSql, catalog, thresholds));
+        }
+        out.sort(Comparator.comparing(PlanEntry::phase)); // stable: statements keep their order
         return out;
     }
 
@@ -106,7 +118,7 @@ public final class Planner {
             case SET_NOT_NULL -> set(out, "ACCESS EXCLUSIVE", c.facts(table)
                     .map(f -> f.notNullChecked().contains(a.column().orElse(""))).orElse(false) ? Work.CATALOG
                             : Work.SCAN);
-            case ADD_COLUMN -> set(out, "ACCESS EXCLUSIVE", addColumnWork(a));
+            case ADD_COLUMN -> set(out, "ACCESS EXCLUSIVE", addColumnWork(c, a));
             case ADD_CONSTRAINT -> {
                 if (a.constraint() == Constraint.FOREIGN_KEY) {
                     set(out, "SHARE ROW EXCLUSIVE", a.notValid() ? Work.CATALOG : Work.SCAN);
@@ -124,10 +136,10 @@ public final class Planner {
         }
     }
 
-    private static Work addColumnWork(Action a) {
+    private static Work addColumnWork(LintContext c, Action a) {
         String type = a.type().orElse("").trim().toLowerCase(Locale.ROOT);
         boolean fills = type.endsWith("serial") || a.identity() || a.generatedStored()
-                || a.defaultCalls().stream().anyMatch(ColumnRules.VOLATILE::contains);
+                || ColumnRules.volatileCall(c, a).isPresent();
         if (fills) {
             return Work.REWRITE;
         }
@@ -163,10 +175,19 @@ public final class Planner {
             return "unknown (no size in the catalog)";
         }
         long bytes = facts.get().bytes();
-        double seconds = bytes / (work.megabytesPerSecond * 1024.0 * 1024.0);
-        String time = seconds < 1 ? "under 1 s" : seconds < 120 ? "~" + Math.round(seconds) + " s"
+        return duration(seconds(bytes, work)) + " (" + TableSize.bytes(bytes) + " at an assumed "
+                + work.megabytesPerSecond + " MB/s)";
+    }
+
+    /** Seconds to do the work on this many bytes at its assumed throughput. */
+    static double seconds(long bytes, Work work) {
+        return bytes / (work.megabytesPerSecond * 1024.0 * 1024.0);
+    }
+
+    /** A rough duration in words: {@code under 1 s}, {@code ~40 s}, {@code ~12 min}, {@code ~2.5 h}. */
+    static String duration(double seconds) {
+        return seconds < 1 ? "under 1 s" : seconds < 120 ? "~" + Math.round(seconds) + " s"
                 : seconds < 7200 ? "~" + Math.round(seconds / 60) + " min" : String.format(Locale.ROOT, "~%.1f h",
                         seconds / 3600);
-        return time + " (" + TableSize.bytes(bytes) + " at an assumed " + work.megabytesPerSecond + " MB/s)";
     }
 }

@@ -11,12 +11,16 @@ record TableSize(Kind kind, String description) {
      */
     enum Kind { NEW, SMALL, LARGE, UNKNOWN, LATER }
 
-    static TableSize of(String table, boolean createdEarlier, boolean expandCreates, CatalogFacts catalog,
-            LintThresholds t) {
+    /**
+     * @param table    the name as written, for the description
+     * @param resolved the same resolved ({@code schema.table}), for the catalog
+     */
+    static TableSize of(String table, String resolved, boolean createdEarlier, boolean expandCreates,
+            CatalogFacts catalog, LintThresholds t) {
         if (createdEarlier) {
             return new TableSize(Kind.NEW, table + " is created earlier in the same script");
         }
-        TableFacts f = catalog.known() ? catalog.table(table).orElse(null) : null;
+        TableFacts f = catalog.known() ? catalog.table(resolved).orElse(null) : null;
         if (f == null && expandCreates) {
             return new TableSize(Kind.LATER, table + " is created by CompatibleSchema, so its size is not known yet;"
                     + " the lint checks it again against the real table when Cleanup starts");

@@ -3,6 +3,7 @@ package dev.phasegate.postgres;
 import dev.phasegate.api.LintStatus;
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.SchemaMigrationSpec;
+import dev.phasegate.lint.CatalogLookups;
 import dev.phasegate.lint.CatalogSnapshot;
 import dev.phasegate.lint.Finding;
 import dev.phasegate.lint.LintGate;
@@ -12,12 +13,15 @@ import dev.phasegate.lint.PlanEntry;
 import dev.phasegate.lint.Planner;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
- * The SQL safety lint before a SQL phase applies anything: the catalog facts of the tables the scripts name (one
- * read-only round trip), the findings of this phase's script and of every later one, judged against spec.lint.allow,
- * and their plan (lock, work, estimate per statement) for status.lint.
+ * The SQL safety lint before a SQL phase applies anything: the catalog facts of the tables the scripts and the
+ * backfill name (one read-only round trip), the findings of this phase's script and of every later one, judged
+ * against spec.lint.allow, and the plan of this phase and every later one (lock, work, estimate per statement, and
+ * the backfill's rows, batches and time) for status.lint.
  */
 public final class LintPreflight {
 
@@ -32,18 +36,34 @@ public final class LintPreflight {
             LintThresholds thresholds) throws SQLException {
         String expand = spec.compatibleSchema == null ? null : spec.compatibleSchema.sql;
         String cleanup = spec.cleanup == null ? null : spec.cleanup.sql;
-        CatalogSnapshot facts = CatalogFactsReader.read(c, Linter.tables(expand, cleanup));
+        CatalogSnapshot facts = CatalogFactsReader.read(c, CatalogLookups.of(spec));
         // The expand is read at Cleanup too (what it created), but its findings were judged before it ran.
         List<Finding> findings = Linter.lint(expand, cleanup, facts, thresholds).stream()
                 .filter(f -> f.phase().ordinal() >= before.ordinal()).toList();
         LintGate.Verdict verdict = LintGate.judge(findings, spec.lint == null ? List.of() : spec.lint.allow, before,
                 now);
-        List<PlanEntry> plan = Planner.plan(expand, cleanup, facts, thresholds).stream()
+        List<PlanEntry> plan = Planner.plan(expand, cleanup, spec.backfill, facts, thresholds).stream()
                 .filter(e -> e.phase().ordinal() >= before.ordinal()).toList();
         LintStatus status = verdict.status();
-        plan.stream().limit(MAX_PLAN).forEach(e -> status.plan.add(e.phase() + " " + e.statement() + " "
+        shown(plan).forEach(e -> status.plan.add(e.phase() + " " + e.statement() + " "
                 + e.summary() + ": " + e.lock() + ", " + e.work() + ", " + e.estimate()));
         status.planOmitted = plan.size() > MAX_PLAN ? plan.size() - MAX_PLAN : null;
         return verdict;
+    }
+
+    /**
+     * The first {@link #MAX_PLAN} entries in phase order, the backfill's always among them: it stands for a whole
+     * phase, so it is kept over one more statement of a long script.
+     */
+    static List<PlanEntry> shown(List<PlanEntry> plan) {
+        if (plan.size() <= MAX_PLAN) {
+            return plan;
+        }
+        List<PlanEntry> backfill = plan.stream().filter(e -> e.phase() == PhaseName.Backfill).toList();
+        List<PlanEntry> out = new ArrayList<>(plan.stream().filter(e -> e.phase() != PhaseName.Backfill)
+                .limit(MAX_PLAN - backfill.size()).toList());
+        out.addAll(backfill);
+        out.sort(Comparator.comparing(PlanEntry::phase));
+        return out;
     }
 }

@@ -3,6 +3,7 @@ package dev.phasegate.demo;
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.SchemaMigration;
 import dev.phasegate.api.SchemaMigrationSpec;
+import dev.phasegate.lint.CatalogLookups;
 import dev.phasegate.lint.CatalogSnapshot;
 import dev.phasegate.lint.Finding;
 import dev.phasegate.lint.LintGate;
@@ -10,7 +11,6 @@ import dev.phasegate.lint.LintThresholds;
 import dev.phasegate.lint.Linter;
 import dev.phasegate.lint.PlanEntry;
 import dev.phasegate.lint.Planner;
-import dev.phasegate.lint.TableFacts;
 import dev.phasegate.postgres.CatalogFactsReader;
 import dev.phasegate.postgres.ConnectionSettings;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * `make demo DRY_RUN=1`: the lint and the plan of a migration against a database, printed as a table; nothing is
@@ -36,11 +35,11 @@ final class DryRun {
         String expand = spec.compatibleSchema == null ? null : spec.compatibleSchema.sql;
         String cleanup = spec.cleanup == null ? null : spec.cleanup.sql;
         CatalogSnapshot facts = CatalogFactsReader.read(new ConnectionSettings(target.url(), target.user(),
-                target.password()), "phasegate/dry-run", Linter.tables(expand, cleanup));
-        List<PlanEntry> plan = Planner.plan(expand, cleanup, facts, LintThresholds.DEFAULT);
+                target.password()), "phasegate/dry-run", CatalogLookups.of(spec));
+        List<PlanEntry> plan = Planner.plan(expand, cleanup, spec.backfill, facts, LintThresholds.DEFAULT);
         Demo.say("dry run of " + migrationFile + " on PostgreSQL " + facts.serverVersionNum()
                 + ": nothing is applied");
-        String format = "%-16s %3s  %-28s %-22s %-20s %-48s %s%n";
+        String format = "%-16s %3s  %-28s %-22s %-22s %-48s %s%n";
         System.out.printf("%n" + format, "PHASE", "#", "STATEMENT", "LOCK", "WORK", "ESTIMATE", "FINDINGS");
         for (PlanEntry e : plan) {
             System.out.printf(format, e.phase(), e.statement(), cut(e.summary(), 28), e.lock(), e.work(),
@@ -49,9 +48,8 @@ final class DryRun {
         System.out.println();
         plan.stream().map(PlanEntry::size).filter(s -> !s.isBlank()).distinct()
                 .forEach(s -> System.out.println("  " + s));
-        if (spec.backfill != null) {
-            backfill(spec, facts);
-        }
+        plan.stream().filter(e -> e.phase() == PhaseName.Backfill)
+                .forEach(e -> System.out.println("  backfill of " + e.table() + ": " + e.estimate()));
         List<Finding> findings = Linter.lint(expand, cleanup, facts, LintThresholds.DEFAULT);
         LintGate.Verdict verdict = LintGate.judge(findings, spec.lint == null ? List.of() : spec.lint.allow,
                 PhaseName.CompatibleSchema, Instant.now().toString());
@@ -63,20 +61,6 @@ final class DryRun {
         Demo.say(verdict.block().map(b -> "would be BLOCKED (LintFailed): " + verdict.status().blocking
                 + " ERROR finding(s) not allowed").orElse("the lint lets this migration run"));
         return verdict.block().isPresent() ? 1 : 0;
-    }
-
-    /** Rows to touch, batches at the configured size: the estimate the backfill starts with. */
-    private static void backfill(SchemaMigrationSpec spec, CatalogSnapshot facts) {
-        TableFacts t = facts.table(spec.backfill.table).orElse(null);
-        int batch = spec.backfill.batchSize == null ? 1000 : spec.backfill.batchSize;
-        if (t == null || t.rows() < 0) {
-            System.out.println("  backfill of " + spec.backfill.table + ": row count unknown (not analysed)");
-            return;
-        }
-        long rows = (long) t.rows();
-        System.out.println(String.format(Locale.ROOT, "  backfill of %s: up to ~%,d rows in ~%,d batches of %d"
-                + " (pg_class estimate; the batch size adapts to targetBatchDuration as it runs)",
-                spec.backfill.table, rows, (rows + batch - 1) / batch, batch));
     }
 
     private static String cut(String s, int max) {

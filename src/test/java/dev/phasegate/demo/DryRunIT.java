@@ -28,7 +28,11 @@ class DryRunIT {
                 .containsPattern("CompatibleSchema\\s+2\\s+CREATE INDEX orders\\s+SHARE UPDATE EXCLUSIVE\\s+builds an"
                         + " index")
                 .contains("orders has about 10,000 rows")
-                .contains("backfill of orders: up to ~10,000 rows in ~20 batches of 500")
+                .containsPattern("CompatibleSchema\\s+2\\s.*\\n\\s*Backfill\\s+1\\s+BACKFILL orders\\s+ROW EXCLUSIVE\\s+writes rows"
+                        + " in batches\\s+up to ~10,000 rows")
+                .containsPattern("Backfill .*\\n\\s*Cleanup\\s+1\\s")
+                .contains("backfill of orders: up to ~10,000 rows in ~20 batches of 500: under 1 s (",
+                        "at an assumed 20 MB/s, plus 20ms after each of the 20 batches)")
                 .contains("the lint lets this migration run")
                 .doesNotContain("PHASE  STATE");
     }

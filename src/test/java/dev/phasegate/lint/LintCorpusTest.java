@@ -71,6 +71,8 @@ class LintCorpusTest {
         Map<String, Set<String>> checks = new HashMap<>();
         Map<String, List<TableFacts.UniqueIndex>> uniques = new HashMap<>();
         Map<String, Map<String, String>> types = new HashMap<>();
+        Map<String, Volatility> functions = new HashMap<>();
+        List<String> path = List.of("public");
         int version = 150004;
         for (String token : spec.replace("std", "big:orders small:tiny big:users").split("\\s+")) {
             String[] kv = token.split(":", 2);
@@ -80,6 +82,8 @@ class LintCorpusTest {
                 case "big" -> sizes.put(kv[1], new double[] {5_000_000, 2L * 1024 * 1024 * 1024});
                 case "small" -> sizes.put(kv[1], new double[] {10, 8192});
                 case "pg" -> version = Integer.parseInt(kv[1]);
+                case "path" -> path = List.of(kv[1].split(","));
+                case "fn" -> functions.put(kv[1].split("=")[0], Volatility.ofCode(kv[1].split("=")[1]));
                 case "check" -> checks.computeIfAbsent(table(kv[1]), k -> new HashSet<>()).add(column(kv[1]));
                 case "unique" -> uniques.computeIfAbsent(table(kv[1]), k -> new ArrayList<>()).add(
                         new TableFacts.UniqueIndex(kv[1].split("=")[1], List.of(column(kv[1].split("=")[0]))));
@@ -89,9 +93,9 @@ class LintCorpusTest {
             }
         }
         Map<String, TableFacts> tables = new HashMap<>();
-        sizes.forEach((t, s) -> tables.put(t, new TableFacts(s[0], (long) s[1], uniques.getOrDefault(t, List.of()),
+        sizes.forEach((t, s) -> tables.put(t.contains(".") ? t : "public." + t, new TableFacts(s[0], (long) s[1], uniques.getOrDefault(t, List.of()),
                 checks.getOrDefault(t, Set.of()), types.getOrDefault(t, Map.of()))));
-        return new CatalogSnapshot(version, tables, true);
+        return new CatalogSnapshot(version, path, tables, functions, true);
     }
 
     private static String table(String tableDotColumn) {

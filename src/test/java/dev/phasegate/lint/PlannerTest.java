@@ -2,6 +2,7 @@ package dev.phasegate.lint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.phasegate.api.BackfillSpec;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -41,5 +42,48 @@ class PlannerTest {
         assertThat(p.get(0).work()).isEqualTo("catalog only");
         assertThat(p.get(2).estimate()).isEqualTo("instant (table created earlier in the script)");
         assertThat(p.get(2).findings()).isEmpty();
+    }
+
+    private static BackfillSpec backfill(String table, Integer batchSize, String pause) {
+        BackfillSpec b = new BackfillSpec();
+        b.table = table;
+        b.batchSize = batchSize;
+        b.pauseBetweenBatches = pause;
+        return b;
+    }
+
+    @Test
+    void theBackfillComesBetweenTheExpandAndCleanupWithRowsBatchesAndTime() {
+        List<PlanEntry> p = Planner.plan("ALTER TABLE orders ADD COLUMN note text",
+                "ALTER TABLE orders DROP COLUMN old_note", backfill("orders", 1000, "500ms"),
+                LintCorpusTest.catalog("std"), LintThresholds.DEFAULT);
+        assertThat(p).extracting(e -> e.phase() + " " + e.summary() + " | " + e.lock() + " | " + e.work())
+                .containsExactly("CompatibleSchema ALTER TABLE orders | ACCESS EXCLUSIVE | catalog only",
+                        "Backfill BACKFILL orders | ROW EXCLUSIVE | writes rows in batches",
+                        "Cleanup ALTER TABLE orders | ACCESS EXCLUSIVE | catalog only");
+        // 2 GB at 20 MB/s is ~102 s; 5,000 batches with a 0.5 s pause add 2,500 s.
+        assertThat(p.get(1).estimate()).isEqualTo("up to ~5,000,000 rows in ~5,000 batches of 1000: ~43 min (2.0 GB"
+                + " at an assumed 20 MB/s, plus 500ms after each of the 5,000 batches)");
+        assertThat(p.get(1).size()).contains("orders has about 5,000,000 rows");
+    }
+
+    @Test
+    void anAdaptiveBackfillIsEstimatedUnpacedAndSaysSo() {
+        PlanEntry e = Planner.plan(null, null, backfill("public.orders", null, null), LintCorpusTest.catalog("std"),
+                LintThresholds.DEFAULT).get(0);
+        assertThat(e.estimate()).isEqualTo("up to ~5,000,000 rows in ~5,000 batches of 1000: ~102 s unpaced (2.0 GB"
+                + " at an assumed 20 MB/s); adaptive pacing slows it when the app's latency rises");
+    }
+
+    @Test
+    void aBackfillWithoutSizesSaysWhy() {
+        assertThat(Planner.plan(null, null, backfill("orders", 500, null), CatalogFacts.unknown(),
+                LintThresholds.DEFAULT).get(0)).satisfies(e -> {
+                    assertThat(e.estimate()).isEqualTo("unknown (no size in the catalog); batches of 500");
+                    assertThat(e.size()).contains("no database consulted");
+                });
+        assertThat(Planner.plan(null, null, backfill("Shop.Orders", 500, null),
+                LintCorpusTest.catalog("small:\"Shop\".\"Orders\""), LintThresholds.DEFAULT).get(0).estimate())
+                .as("raw parts of spec.backfill.table keep their case").startsWith("up to ~10 rows in ~1 batches");
     }
 }

@@ -31,7 +31,8 @@ public final class AlterActions {
      *                     {@code (col IS NOT NULL)}, that column
      * @param name         the constraint's name (ADD/VALIDATE/DROP CONSTRAINT), or the new name of a RENAME
      * @param type         the type text of ADD COLUMN and ALTER ... TYPE, as written
-     * @param defaultCalls names of the functions the column default calls (lower case), e.g. {@code random}
+     * @param defaultCalls names of the functions the column default calls (as {@link Names} gives them), e.g.
+     *                     {@code random}, {@code shop.next_code}
      * @param hasDefault   ADD COLUMN with a DEFAULT clause, or SET DEFAULT
      * @param columns      the column list of a UNIQUE, PRIMARY KEY or FOREIGN KEY table constraint
      */
@@ -261,13 +262,23 @@ public final class AlterActions {
             return j;
         }
 
-        /** Function names called between from and to, at any depth: a word followed by an opening parenthesis. */
+        /**
+         * Function names called between from and to, at any depth: a (possibly schema-qualified, possibly quoted)
+         * name followed by an opening parenthesis, in the form {@link Names} gives ({@code shop.next_code}).
+         */
         private List<String> calls(int from, int to) {
             List<String> names = new ArrayList<>();
-            for (int j = from; j < to; j++) {
-                if (w.tokens().get(j).type() == Token.Type.WORD && w.isSymbol(j + 1, '(')) {
-                    names.add(Ascii.toLowerCase(w.tokens().get(j).text()));
+            int j = from;
+            while (j < to) {
+                Optional<Names.At> name = Names.qualified(w.tokens(), j);
+                if (name.isEmpty()) {
+                    j++;
+                    continue;
                 }
+                if (name.get().next() < to && w.isSymbol(name.get().next(), '(')) {
+                    names.add(name.get().name());
+                }
+                j = name.get().next();
             }
             return names;
         }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * The tables and columns a script creates, read from its text: CREATE TABLE (and its column list), ALTER TABLE ...
@@ -65,8 +66,8 @@ public final class CreatedObjects {
      * lint must not call a table new only because a DO block might have made it.
      */
     public boolean createsRelation(String scriptName) {
-        List<String> wanted = parts(scriptName);
-        return tablesCreated.stream().map(CreatedObjects::parts).anyMatch(created ->
+        List<String> wanted = Names.parts(scriptName);
+        return tablesCreated.stream().map(Names::parts).anyMatch(created ->
                 created.get(created.size() - 1).equals(wanted.get(wanted.size() - 1))
                         && (created.size() == 1 || wanted.size() == 1
                                 || created.get(created.size() - 2).equals(wanted.get(wanted.size() - 2))));
@@ -84,12 +85,25 @@ public final class CreatedObjects {
 
     /** True when the script adds the column to the table, or creates the table with columns it cannot read. */
     public boolean mayCreateColumn(String table, String column) {
-        if (opaque || anyColumn.stream().anyMatch(t -> sameTable(t, table))) {
+        return mayCreateColumn(t -> sameTable(t, table), column);
+    }
+
+    /**
+     * As {@link #mayCreateColumn(String, String)}, with the caller deciding which of the script's table names (as
+     * statements write them) mean the table, e.g. by resolving both through the search_path.
+     */
+    public boolean mayCreateColumn(Predicate<String> isTable, String column) {
+        if (opaque || anyColumn.stream().anyMatch(isTable)) {
             return true;
         }
         String wanted = Names.ofRaw(column);
         return columnsAdded.entrySet().stream()
-                .anyMatch(e -> sameTable(e.getKey(), table) && e.getValue().contains(wanted));
+                .anyMatch(e -> isTable.test(e.getKey()) && e.getValue().contains(wanted));
+    }
+
+    /** The tables created or renamed into place, as statements write them (schema only where written). */
+    public Set<String> relations() {
+        return Set.copyOf(tablesCreated);
     }
 
     /**
@@ -201,27 +215,12 @@ public final class CreatedObjects {
      * script's unqualified name may resolve through the search_path to the spec's schema.
      */
     private static boolean sameTable(String scriptName, String specTable) {
-        List<String> script = parts(scriptName);
+        List<String> script = Names.parts(scriptName);
         String[] raw = specTable.split("\\.", 2);
         String specName = Names.ofRaw(raw[raw.length - 1]);
         if (!script.get(script.size() - 1).equals(specName)) {
             return false;
         }
         return script.size() == 1 || raw.length == 1 || script.get(script.size() - 2).equals(Names.ofRaw(raw[0]));
-    }
-
-    private static List<String> parts(String name) {
-        List<String> out = new ArrayList<>();
-        StringBuilder current = new StringBuilder();
-        for (Token t : SqlLexer.lex(name)) {
-            if (t.isSymbol('.')) {
-                out.add(current.toString());
-                current.setLength(0);
-            } else {
-                current.append(t.text());
-            }
-        }
-        out.add(current.toString());
-        return out;
     }
 }

@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  * lower case, quoted parts unquoted when that means the same (lower case, identifier-like), else kept quoted.
  * So {@code Public."Orders"} and {@code public."Orders"} give the same name, and the name matches pg_class.
  */
-final class Names {
+public final class Names {
 
     private static final Pattern SIMPLE = Pattern.compile("[a-z_][a-z0-9_$]*");
 
@@ -71,8 +71,24 @@ final class Names {
     }
 
     /** One part of a name as stored in the catalog (no quotes, case kept), in the form {@link #qualified} gives. */
-    static String ofRaw(String stored) {
+    public static String ofRaw(String stored) {
         return SIMPLE.matcher(stored).matches() ? stored : "\"" + stored.replace("\"", "\"\"") + "\"";
+    }
+
+    /** The dot-separated parts of a name in the form {@link #qualified} gives, each still in that form. */
+    public static List<String> parts(String name) {
+        List<String> out = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        for (Token t : SqlLexer.lex(name)) {
+            if (t.isSymbol('.')) {
+                out.add(current.toString());
+                current.setLength(0);
+            } else {
+                current.append(t.text());
+            }
+        }
+        out.add(current.toString());
+        return out;
     }
 
     private static boolean isPart(List<Token> tokens, int i) {

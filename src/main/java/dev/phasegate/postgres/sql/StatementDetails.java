@@ -59,6 +59,34 @@ public final class StatementDetails {
         return Names.qualified(w.tokens(), w.skipIfExists(at + 1)).map(Names.At::name);
     }
 
+    /**
+     * A function a statement creates: its name as {@link Names} gives it, and the volatility it declares, upper case
+     * ({@code IMMUTABLE}, {@code STABLE}, or {@code VOLATILE}, PostgreSQL's default when none is declared).
+     */
+    public record DeclaredFunction(String name, String volatility) {
+    }
+
+    /** The function a CREATE [OR REPLACE] FUNCTION statement creates; empty for any other statement. */
+    public static Optional<DeclaredFunction> createdFunction(SqlStatement s) {
+        Words w = new Words(significant(s.text()));
+        int at = w.is(1, "OR") && w.is(2, "REPLACE") ? 3 : 1;
+        if (!w.is(0, "CREATE") || !w.is(at, "FUNCTION")) {
+            return Optional.empty();
+        }
+        Optional<Names.At> name = Names.qualified(w.tokens(), at + 1);
+        if (name.isEmpty()) {
+            return Optional.empty();
+        }
+        String volatility = "VOLATILE";
+        // The body is a string token, so only the statement's own clauses are words here.
+        for (int i = name.get().next(); i < w.size(); i++) {
+            if (w.isAny(i, "IMMUTABLE", "STABLE", "VOLATILE")) {
+                volatility = Ascii.toUpperCase(w.tokens().get(i).text());
+            }
+        }
+        return Optional.of(new DeclaredFunction(name.get().name(), volatility));
+    }
+
     /** The parameter a SET or RESET statement changes, lower case ({@code SET LOCAL lock_timeout = 0}). */
     public static Optional<String> setting(SqlStatement s) {
         Words w = new Words(significant(s.text()));
