@@ -491,9 +491,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                     options.lint());
             runtime.linted(v);
             LintStatus s = v.status();
+            boolean backfillPlanned = s.plan.stream().anyMatch(l -> l.startsWith(PhaseName.Backfill + " "));
             String summary = n(s.errors) + " error(s), " + n(s.blocking) + " of them not allowed, " + n(s.warnings)
-                    + " warning(s), " + n(s.notes) + " note(s); " + (s.plan.size() + n(s.planOmitted))
-                    + " statement(s) planned";
+                    + " warning(s), " + n(s.notes) + " note(s); " + (s.plan.size() + n(s.planOmitted)
+                            - (backfillPlanned ? 1 : 0)) + " statement(s)" + (backfillPlanned ? " and the backfill" : "")
+                    + " planned";
             return new StepObservation.Planned(summary, v.block().orElse(null));
         } catch (SQLException e) {
             SqlFailure f = SqlFailure.of(e, db);
