@@ -5,6 +5,7 @@
 #            /etc/passwd with the non-root user 10001 and a world-writable /tmp. No shell, no package manager.
 #            Built once per JDK/library version into ~/.cache/phasegate/image/ and reused.
 #   layer 2, the application: target/quarkus-app (mvn package) under /app, owned by root, read-only to the user.
+# APPCDS=1 adds class-data archives written by the image's runtime (faster start, but not reproducible).
 # Output: the image in buildah's local storage ($IMAGE) and target/phasegate-image.oci.tar (OCI archive) with
 # its software bill of materials next to it (target/phasegate-image.sbom/). docs/install.md, "The image".
 #
