@@ -220,7 +220,7 @@ public final class FootprintBench {
         // this host has more memory, so say so explicitly instead of measuring G1.
         return List.of("-XX:MaxRAM=384m", "-XX:MaxRAMPercentage=50", "-Xmx192m",
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=32m",
-                "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-Xss512k");
+                "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-Xss512k", "-XX:CICompilerCount=1");
     }
 
     /** The Deployment's JVM: its settings, the image's class-data archive (here the package's) and any extras. */
