@@ -5,6 +5,7 @@
 #            /etc/passwd with the non-root user 10001 and a world-writable /tmp. No shell, no package manager.
 #            Built once per JDK/library version into ~/.cache/phasegate/image/ and reused.
 #   layer 2, the application: target/quarkus-app (mvn package) under /app, owned by root, read-only to the user.
+# APPCDS=1 adds class-data archives written by the image's runtime (faster start, but not reproducible).
 # Output: the image in buildah's local storage ($IMAGE) and target/phasegate-image.oci.tar (OCI archive) with
 # its software bill of materials next to it (target/phasegate-image.sbom/). docs/install.md, "The image".
 #
@@ -43,6 +44,8 @@ jdk.naming.dns,jdk.zipfs
 GUI_LIBS="libawt_xawt.so libjawt.so libsplashscreen.so libfontmanager.so libjavajpeg.so liblcms.so libjsound.so"
 JAVA_HOME=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}
 UID_GID=10001
+# The image's default JVM settings (JDK_JAVA_OPTIONS), the Deployment's and the chart's: docs/benchmarks.md, footprint.
+IMAGE_JAVA_OPTIONS="-XX:MaxRAMPercentage=50 -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k -XX:CICompilerCount=1"
 
 need() { command -v "$1" >/dev/null || { echo "make image needs $1 ($2)" >&2; exit 1; }; }
 need buildah "apt-get install buildah"
@@ -114,13 +117,37 @@ fi
 # ---------------------------------------------------------------- layer 2: the application
 app=$(mktemp -d)
 trap 'rm -rf "$app"' EXIT
-mkdir -p "$app/root/app"
+mkdir -p "$app/root/app" "$app/cds"
 cp -r target/quarkus-app/. "$app/root/app/"
+# mvn package's class-data archive serves only the JDK that built it (and the jars at its paths), not this runtime.
+rm -f "$app/root/app/app-cds.jsa"
 chmod -R u=rwX,go=rX "$app/root/app"
 det_tar "$app/app.tar" "$app/root" "$SOURCE_DATE_EPOCH"
 
 ctr=$(buildah from --pull-never "$RUNTIME_IMAGE")
 trap 'rm -rf "$app"; buildah rm "$ctr" >/dev/null 2>&1 || true' EXIT
+java_args='"/opt/java/bin/java",'
+if [ "${APPCDS:-0}" = 1 ]; then
+    # Class-data sharing (docs/benchmarks.md, footprint): the image's own java, on the image's files at their paths
+    # (an archive names the jars by path, size and time) and under the pod's JVM settings and 384Mi limit (it is
+    # only usable with the same compressed-pointer mode), writes the JDK's archive (the jlink-ed runtime has none)
+    # and on top of it the application's: Quarkus stops the application once its beans exist, before it needs a
+    # cluster (quarkus.package.jar.appcds.enabled), and the JVM archives the classes loaded by then. Opt-in because
+    # Java 17 writes these archives differently on every run, so the image is no longer reproducible.
+    buildah add --quiet "$ctr" "$app/app.tar" / >/dev/null
+    cds_run() { buildah run --isolation chroot -v "$app/cds:/cds" "$ctr" -- /opt/java/bin/java -XX:MaxRAM=384m \
+        $IMAGE_JAVA_OPTIONS "$@" >>"$app/cds/generate.log" 2>&1 \
+        || { cat "$app/cds/generate.log" >&2; echo "class-data archive: generation failed" >&2; exit 1; }; }
+    cds_run -Xshare:dump -XX:SharedArchiveFile=/cds/jdk-cds.jsa
+    cds_run -XX:SharedArchiveFile=/cds/jdk-cds.jsa -XX:ArchiveClassesAtExit=/cds/app-cds.jsa -Xlog:cds=off \
+        -Xlog:cds+dynamic=warning -Djava.util.logging.manager=org.jboss.logmanager.LogManager \
+        -Dquarkus.appcds.generate=true -jar /app/quarkus-run.jar
+    buildah rm "$ctr" >/dev/null
+    install -m 0444 "$app/cds/jdk-cds.jsa" "$app/cds/app-cds.jsa" "$app/root/app/"
+    det_tar "$app/app.tar" "$app/root" "$SOURCE_DATE_EPOCH"
+    ctr=$(buildah from --pull-never "$RUNTIME_IMAGE")
+    java_args+='"-XX:SharedArchiveFile=/app/jdk-cds.jsa:/app/app-cds.jsa",'
+fi
 buildah add --quiet "$ctr" "$app/app.tar" / >/dev/null
 labels=(
     --label "org.opencontainers.image.title=phasegate"
@@ -135,8 +162,8 @@ for l in "${labels[@]}"; do [ "$l" = --label ] || annotations+=(--annotation "$l
 # ratio so that the Deployment can change it without a wrapper script.
 buildah config "${labels[@]}" "${annotations[@]}" \
     --user "$UID_GID:$UID_GID" --workingdir /tmp --port 8080/tcp \
-    --env JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=50 -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k" --env LANG=C.UTF-8 \
-    --entrypoint '["/opt/java/bin/java","-XX:+ExitOnOutOfMemoryError","-Djava.awt.headless=true","-Djava.util.logging.manager=org.jboss.logmanager.LogManager","-Dquarkus.http.host=0.0.0.0","-jar","/app/quarkus-run.jar"]' \
+    --env JDK_JAVA_OPTIONS="$IMAGE_JAVA_OPTIONS" --env LANG=C.UTF-8 \
+    --entrypoint '['"$java_args"'"-XX:+ExitOnOutOfMemoryError","-Djava.awt.headless=true","-Djava.util.logging.manager=org.jboss.logmanager.LogManager","-Dquarkus.http.host=0.0.0.0","-jar","/app/quarkus-run.jar"]' \
     "$ctr"
 previous=$(buildah images --quiet --no-trunc "$IMAGE" 2>/dev/null || true)
 built=$(buildah commit --quiet --timestamp "$SOURCE_DATE_EPOCH" --omit-history --identity-label=false "$ctr" "$IMAGE")

@@ -45,10 +45,13 @@ import java.util.stream.Collectors;
  * exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.phasegate.bench.FootprintBench}.
  */
 public final class FootprintBench {
-    private static final Path APP = Path.of("target/quarkus-app/quarkus-run.jar");
+    private static final Path APP_DIR = Path.of("target/quarkus-app");
+    private static final Path APP = APP_DIR.resolve("quarkus-run.jar");
+    /** Written by mvn package (quarkus.package.jar.appcds.enabled) for the JDK that built it, which runs it here. */
+    private static final String CDS_ARCHIVE = "app-cds.jsa";
     private static final String NS = ServiceAccountOperator.NAMESPACE;
     private static final String OPERATOR_NS = "phasegate-system";
-    private static final Duration SETTLE = Duration.ofSeconds(20);
+    private static final Duration SETTLE = Duration.ofSeconds(Integer.getInteger("phasegate.bench.settle", 20));
     private static final Duration AUDIT_WINDOW = Duration.ofSeconds(60);
     private static final Pattern HEAP = Pattern.compile(
             "(?m)^jvm_memory_used_bytes\\{(?=[^}]*area=\"heap\")[^}]*}\\s+(\\S+)$");
@@ -67,7 +70,7 @@ public final class FootprintBench {
     }
 
     /** One operator JVM: its process and HTTP port. */
-    private record Operator(Process process, int port, double readySeconds) {
+    private record Operator(Process process, int port, double readySeconds, double cpuSeconds) {
     }
 
     /** RSS and heap of the operator at one moment. */
@@ -83,7 +86,13 @@ public final class FootprintBench {
         Path work = Files.createDirectories(Path.of("target", "bench", "footprint")).toAbsolutePath();
         try (PostgresCluster pg = PostgresCluster.builder().start(); KubeControlPlane kube = KubeControlPlane.start()) {
             pg.createDatabase("bench");
-            new FootprintBench(kube, pg, work).run();
+            FootprintBench bench = new FootprintBench(kube, pg, work);
+            int trials = Integer.getInteger("phasegate.bench.compare", 0);
+            if (trials > 0) {
+                bench.compare(trials);
+            } else {
+                bench.run();
+            }
         }
         System.exit(0);
     }
@@ -97,6 +106,7 @@ public final class FootprintBench {
         // First operator: idle with 0 and with 100 migrations.
         Operator first = start(kubeconfig, "first");
         rows.add(row("time to ready (1st start)", secs(first.readySeconds()), "≤ 3 s", first.readySeconds() <= 3));
+        rows.add(row("CPU time until ready (1st start)", secs(first.cpuSeconds()), "–", null));
         Thread.sleep(SETTLE.toMillis());
         Memory zero = memory(first);
         memoryRows("0", zero, null);
@@ -114,6 +124,7 @@ public final class FootprintBench {
         Operator second = start(kubeconfig, "second");
         rows.add(row("time to ready (2nd start)", secs(second.readySeconds()), "≤ 3 s",
                 second.readySeconds() <= 3));
+        rows.add(row("CPU time until ready (2nd start)", secs(second.cpuSeconds()), "–", null));
         Thread.sleep(SETTLE.toMillis());
         long start500 = System.nanoTime();
         double created500 = createAll(500, "b", window);
@@ -132,7 +143,8 @@ public final class FootprintBench {
         System.out.println("Operator footprint and scale, " + Instant.now().atOffset(ZoneOffset.UTC).toLocalDate()
                 + ", " + Runtime.getRuntime().availableProcessors() + " CPUs, load average (1/5/15 min) at end "
                 + load.substring(0, load.indexOf(' ', load.indexOf(' ', load.indexOf(' ') + 1) + 1)) + "; packaged"
-                + " application, " + String.join(" ", jvmOptions()) + "; waiting migrations: OutsideWindow ("
+                + " application, " + System.getProperty("phasegate.bench.java", "this JDK's java") + " "
+                + String.join(" ", jvmOptions()) + "; waiting migrations: OutsideWindow ("
                 + window + ")");
         System.out.println();
         System.out.println("| measure | value | goal | |");
@@ -142,31 +154,105 @@ public final class FootprintBench {
         notes.forEach(n -> System.out.println("- " + n));
     }
 
+    /**
+     * Two JVM settings compared on the same control plane, started alternately so that the shared machine's load
+     * falls on both: {@code -Dphasegate.bench.compare=TRIALS -Dphasegate.bench.a=OPTIONS -Dphasegate.bench.b=OPTIONS}
+     * (each added to the Deployment's settings; no class-data archive unless named; also .c and .d), with
+     * {@code -Dphasegate.bench.waiting=N} migrations waiting during every start. Prints time to ready and RSS idle.
+     */
+    private void compare(int trials) throws Exception {
+        ServiceAccountOperator.applyManifests(kube);
+        new KubeFixtures(kube.adminClient()).secret(NS, "bench-db", PostgresDatabase.of(pg, "bench"));
+        Path kubeconfig = serviceAccountKubeconfig();
+        int waiting = Integer.getInteger("phasegate.bench.waiting", 0);
+        if (waiting > 0) {
+            createAll(waiting, "c", windowHoursAway());
+        }
+        Map<String, List<String>> variants = new TreeMap<>();
+        for (String v : List.of("a", "b", "c", "d")) {
+            if (v.compareTo("b") <= 0 || System.getProperty("phasegate.bench." + v) != null) {
+                List<String> options = new ArrayList<>(deploymentOptions());
+                options.addAll(split(System.getProperty("phasegate.bench." + v, "")));
+                variants.put(v, options);
+            }
+        }
+        Map<String, List<Double>> ready = new TreeMap<>();
+        Map<String, List<Double>> rss = new TreeMap<>();
+        Map<String, List<Double>> cpu = new TreeMap<>();
+        for (int i = 0; i < trials; i++) {
+            for (Map.Entry<String, List<String>> v : variants.entrySet()) {
+                Operator o = start(kubeconfig, v.getKey() + i, v.getValue());
+                if (waiting > 0) {
+                    awaitStatused(waiting, System.nanoTime(), Duration.ofSeconds(120));
+                }
+                Thread.sleep(SETTLE.toMillis());
+                Memory m = memory(o);
+                ready.computeIfAbsent(v.getKey(), k -> new ArrayList<>()).add(o.readySeconds());
+                cpu.computeIfAbsent(v.getKey(), k -> new ArrayList<>()).add(o.cpuSeconds());
+                rss.computeIfAbsent(v.getKey(), k -> new ArrayList<>()).add(m.rssMiB());
+                stop(o);
+            }
+        }
+        String load = Files.readString(Path.of("/proc/loadavg")).trim();
+        System.out.println();
+        System.out.println("Compared " + trials + " starts each, " + waiting + " waiting, load average at end " + load);
+        for (String v : variants.keySet()) {
+            System.out.println(v + ": " + String.join(" ", variants.get(v)));
+            System.out.println("   ready s " + spread(ready.get(v)) + "; CPU s until ready " + spread(cpu.get(v))
+                    + "; RSS MiB " + spread(rss.get(v)));
+        }
+    }
+
+    /** Median, then min-max, then every value. */
+    private static String spread(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        double median = n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+        return String.format(Locale.ROOT, "median %.2f (%.2f-%.2f) %s", median, sorted.get(0), sorted.get(n - 1),
+                values.stream().map(d -> String.format(Locale.ROOT, "%.2f", d)).toList());
+    }
+
     // ------------------------------------------------------------------ the operator process
 
     /** The Deployment's pod: 384Mi limit, JDK_JAVA_OPTIONS as deploy/operator.yaml sets it, so a 192 MiB heap. */
-    private static List<String> jvmOptions() {
+    private static List<String> deploymentOptions() {
         // In a 384Mi container the JVM does not count as a server-class machine and picks the Serial collector;
         // this host has more memory, so say so explicitly instead of measuring G1.
-        List<String> options = new ArrayList<>(List.of("-XX:MaxRAM=384m", "-XX:MaxRAMPercentage=50", "-Xmx192m",
+        return List.of("-XX:MaxRAM=384m", "-XX:MaxRAMPercentage=50", "-Xmx192m",
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=32m",
-                "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-Xss512k"));
+                "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-Xss512k", "-XX:CICompilerCount=1");
+    }
+
+    /** The Deployment's JVM: its settings, the image's class-data archive (here the package's) and any extras. */
+    private static List<String> jvmOptions() {
+        List<String> options = new ArrayList<>(deploymentOptions());
+        // Made by mvn package's JDK: of no use to another runtime (-Dphasegate.bench.java), which names its own.
+        if (Files.isRegularFile(APP_DIR.resolve(CDS_ARCHIVE)) && System.getProperty("phasegate.bench.java") == null) {
+            options.add("-XX:SharedArchiveFile=" + CDS_ARCHIVE);
+        }
         // For experiments, e.g. -Dphasegate.bench.jvmOptions=-XX:NativeMemoryTracking=summary (then each memory
         // reading also writes jcmd VM.native_memory summary next to the operator's log).
-        String extra = System.getProperty("phasegate.bench.jvmOptions", "");
-        if (!extra.isBlank()) {
-            options.addAll(List.of(extra.trim().split("\\s+")));
-        }
+        options.addAll(split(System.getProperty("phasegate.bench.jvmOptions", "")));
         return options;
     }
 
+    private static List<String> split(String options) {
+        return options.isBlank() ? List.of() : List.of(options.trim().split("\\s+"));
+    }
+
     private Operator start(Path kubeconfig, String name) throws Exception {
+        return start(kubeconfig, name, jvmOptions());
+    }
+
+    private Operator start(Path kubeconfig, String name, List<String> options) throws Exception {
         int port = freePort();
         List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.addAll(jvmOptions());
-        command.addAll(List.of("-jar", APP.toAbsolutePath().toString()));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+        // -Dphasegate.bench.java=DIR/bin/java: another runtime, e.g. the image's (its layer's opt/java, unpacked).
+        command.add(System.getProperty("phasegate.bench.java", ProcessHandle.current().info().command().orElse("java")));
+        options.stream().filter(o -> !o.startsWith("env:")).forEach(command::add);
+        // From its directory, as the image runs it from /app: the class-data archive names the jars by that path.
+        command.addAll(List.of("-jar", APP.getFileName().toString()));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(APP_DIR.toFile()).redirectErrorStream(true)
                 .redirectOutput(work.resolve("operator-" + name + ".log").toFile());
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("KUBERNETES_") || k.startsWith("QUARKUS_") || k.startsWith("JAVA_"));
@@ -177,6 +263,9 @@ public final class FootprintBench {
         env.put("HOSTNAME", "phasegate-footprint-" + name);
         env.put("PHASEGATE_LEADER_ELECTION_LEASE_NAMESPACE", OPERATOR_NS);
         env.put("QUARKUS_HTTP_PORT", String.valueOf(port));
+        // env:NAME=VALUE among the options: the pod's environment, e.g. env:MALLOC_ARENA_MAX=2.
+        options.stream().filter(o -> o.startsWith("env:")).map(o -> o.substring(4).split("=", 2))
+                .forEach(kv -> env.put(kv[0], kv[1]));
         long t0 = System.nanoTime();
         Process p = pb.start();
         while (status(port, "/q/health/ready") != 200) {
@@ -186,8 +275,19 @@ public final class FootprintBench {
             Thread.sleep(20);
         }
         double ready = (System.nanoTime() - t0) / 1e9;
-        log(name + " operator ready after " + secs(ready));
-        return new Operator(p, port, ready);
+        double cpu = cpuSeconds(p.pid());
+        log(name + " operator ready after " + secs(ready) + ", " + secs(cpu) + " of CPU");
+        return new Operator(p, port, ready, cpu);
+    }
+
+    /**
+     * User and system CPU time of a process so far: on a shared machine the wall time to ready depends on what else
+     * runs, the CPU time it took much less (utime and stime of /proc/PID/stat, in clock ticks of 10 ms).
+     */
+    private static double cpuSeconds(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
     }
 
     private void stop(Operator o) throws Exception {
@@ -307,7 +407,8 @@ public final class FootprintBench {
         double heap = heapMiB(o);
         // A live-set figure as well: what stays after a full collection.
         Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-        if (jvmOptions().stream().anyMatch(option -> option.startsWith("-XX:NativeMemoryTracking"))) {
+        if (o.process().info().arguments().stream().flatMap(java.util.Arrays::stream)
+                .anyMatch(option -> option.startsWith("-XX:NativeMemoryTracking"))) {
             new ProcessBuilder(jcmd.toString(), String.valueOf(pid), "VM.native_memory", "summary")
                     .redirectErrorStream(true).redirectOutput(work.resolve("nmt-" + pid + "-" + System.currentTimeMillis()
                             + ".txt").toFile()).start().waitFor();

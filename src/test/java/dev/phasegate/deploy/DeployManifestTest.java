@@ -84,6 +84,7 @@ class DeployManifestTest {
         // itself; the image's default is the Deployment's value.
         String options = env(operatorContainer(d), "JDK_JAVA_OPTIONS").orElseThrow();
         assertThat(options).startsWith("-XX:MaxRAMPercentage=50 ").contains("-XX:TieredStopAtLevel=1");
-        assertThat(build).contains("--env JDK_JAVA_OPTIONS=\"" + options + "\"");
+        assertThat(build).contains("\nIMAGE_JAVA_OPTIONS=\"" + options + "\"\n")
+                .contains("--env JDK_JAVA_OPTIONS=\"$IMAGE_JAVA_OPTIONS\"");
     }
 }

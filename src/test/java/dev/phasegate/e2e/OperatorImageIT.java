@@ -177,6 +177,16 @@ class OperatorImageIT {
         ProcessHandle java = buildahRun.descendants()
                 .filter(p -> p.info().command().map(c -> c.endsWith("/opt/java/bin/java")).orElse(false))
                 .findFirst().orElseThrow(() -> new AssertionError("no java process under buildah run\n" + tail()));
+        // Class-data archives the entrypoint names (APPCDS=1 make image) are mapped: one the JVM cannot use (another
+        // JDK, moved jars, other pointer sizes) would be skipped with no more than a warning.
+        String maps = Files.readString(Path.of("/proc", String.valueOf(java.pid()), "maps"));
+        BuildahImage.config(IMAGE).path("Entrypoint").forEach(a -> {
+            if (a.asText().startsWith("-XX:SharedArchiveFile=")) {
+                for (String archive : a.asText().substring("-XX:SharedArchiveFile=".length()).split(":")) {
+                    assertThat(maps).as("the JVM's mappings").contains(archive);
+                }
+            }
+        });
         String status = Files.readString(Path.of("/proc", String.valueOf(java.pid()), "status"));
         long uid = pod.getSecurityContext().getRunAsUser();
         long gid = pod.getSecurityContext().getRunAsGroup();
