@@ -136,6 +136,18 @@ class BackfillPacerTest {
     }
 
     @Test
+    void withTheDefaultLimitASessionOrTwoWaitingForRowsAreToleratedAndAQueueIsNot() {
+        BackfillPacer p = pacer(1);
+        batch(p, 1);
+        clock.advance(Duration.ofMillis(500));
+        int tolerated = BackfillPacer.ROW_WAITERS_TOLERATED;
+        assertThat(p.afterBatch(BATCH, List.of(), new Signals(0, tolerated, 0, null, null)).duty()).isEqualTo(1.0);
+        Pace queue = p.afterBatch(BATCH, List.of(), new Signals(0, tolerated + 1, 0, null, null));
+        assertThat(queue.duty()).isEqualTo(0.5);
+        assertThat(queue.why()).contains((tolerated + 1) + " session(s) queued behind our last batch");
+    }
+
+    @Test
     void slowsDownOnLockWaitersAndReplicaLagBeforeTheHealthGateWould() {
         BackfillPacer p = pacer(1);
         batch(p, 1);

@@ -7,6 +7,7 @@ import dev.phasegate.api.BackfillSpec;
 import dev.phasegate.api.BackfillStatus;
 import dev.phasegate.api.Durations;
 import dev.phasegate.api.Reason;
+import dev.phasegate.engine.BackfillPacer;
 import dev.phasegate.engine.HealthGate;
 import dev.phasegate.engine.StepObservation;
 import dev.phasegate.testing.PostgresDatabase;
@@ -98,7 +99,7 @@ class BackfillPacingIT {
     void aRowWaiterThatMadeTheWatchdogCancelTheBatchStillSlowsThePaceAfterTheRetryCommits() throws Exception {
         // The default maxBlockedWait (1 s) is well within the batch's hold (4 s): the first try is cancelled.
         List<String> details = rowWaiterDuringABatch("rc_t", 4, LockPolicy.from(null));
-        assertThat(details).anyMatch(d -> d.contains("1 session(s) queued behind our statement"));
+        assertThat(details).anyMatch(d -> d.matches(".*\\d session\\(s\\) queued behind our statement.*"));
     }
 
     /**
@@ -119,15 +120,26 @@ class BackfillPacingIT {
         List<String> details = new CopyOnWriteArrayList<>();
         Future<StepObservation> run = pool.submit(() -> backfill(spec, locks, new StepControl(), details));
 
-        try (Connection app = db.connect()) {
-            await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM pg_stat_activity"
-                    + " WHERE datname = current_database() AND wait_event = 'PgSleep'") == 1);
-            app.createStatement().executeUpdate("UPDATE " + table + " SET a = a WHERE id = 101");
+        await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE datname = current_database() AND wait_event = 'PgSleep'") == 1);
+        // More sessions than the pacing tolerates at once, each updating a row the batch holds.
+        int waiters = BackfillPacer.ROW_WAITERS_TOLERATED + 1;
+        List<Future<Integer>> app = new ArrayList<>();
+        for (int i = 0; i < waiters; i++) {
+            long id = 101 + i;
+            app.add(pool.submit(() -> {
+                try (Connection c = db.connect()) {
+                    return c.createStatement().executeUpdate("UPDATE " + table + " SET a = a WHERE id = " + id);
+                }
+            }));
+        }
+        for (Future<Integer> f : app) {
+            assertThat(f.get(60, TimeUnit.SECONDS)).isEqualTo(1);
         }
         assertThat(run.get(60, TimeUnit.SECONDS)).isInstanceOf(StepObservation.Completed.class);
         assertThat(reports).map(r -> r.pacing).filteredOn(p -> p != null)
-                .anyMatch(p -> p.contains("1 session(s) queued behind our last batch (for rows or locks it held)")
-                        && p.contains("slowed to 50%"))
+                .anyMatch(p -> p.contains(waiters + " session(s) queued behind our last batch (for rows or locks it"
+                        + " held)") && p.contains("slowed to 50%"))
                 .noneMatch(p -> p.contains("waiting for a lock on the table"));
         return details;
     }
