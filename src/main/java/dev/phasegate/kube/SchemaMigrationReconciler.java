@@ -132,6 +132,12 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
     private final SqlStepExecutor sqlExecutor;
     private final SimpleInboundEventSource<SchemaMigration> stepEvents = new SimpleInboundEventSource<>("steps");
     private final StepRunner steps = new StepRunner();
+    /**
+     * The plans before anything runs: read-only and short, but a GitOps sync may apply hundreds of migrations at
+     * once, and each would open a session on its database at the same moment. Two at a time, the rest queued.
+     */
+    private final StepRunner plans = new StepRunner("phasegate-plan", PLAN_CONCURRENCY);
+    static final int PLAN_CONCURRENCY = 2;
     private final Backfiller backfiller;
     private final MigrationMetrics metrics;
     private final BackfillVerifier verifier = new BackfillVerifier();
@@ -387,7 +393,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                     m.getMetadata().getName(), locks.lockTimeout(), locks.statementTimeout());
             StepObservation initial = new StepObservation.Running(PhaseName.CompatibleSchema, false, 0, 0, null,
                     "reading the catalog");
-            start(runtime, uid, initial, ctx -> planEveryPhase(runtime, db, session, spec));
+            start(plans, runtime, uid, initial, ctx -> planEveryPhase(runtime, db, session, spec));
         } else if (step instanceof Step.VerifyBackfill && db != null) {
             SchemaMigrationSpec spec = m.getSpec();
             LockPolicy locks = LockPolicy.from(spec.locks).withRetryBase(options.lockRetryBase());
@@ -513,13 +519,18 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
      * reconcile (triggered when that step reports) decides again, so no request is silently lost.
      */
     private void start(MigrationRuntime runtime, String uid, StepObservation initial, StepRunner.Work work) {
+        start(steps, runtime, uid, initial, work);
+    }
+
+    private void start(StepRunner runner, MigrationRuntime runtime, String uid, StepObservation initial,
+            StepRunner.Work work) {
         synchronized (runtime) {
             if (!runtime.canStart(uid)) {
                 LOG.infof("%s: step not started, busy with %s; deciding again when it reports", runtime.key(),
                         runtime.busyWith());
                 return;
             }
-            runtime.started(steps.start(uid, initial, work, () -> {
+            runtime.started(runner.start(uid, initial, work, () -> {
                 if (runtime.reportNow(clock.instant())) {
                     trigger(runtime.key());
                 }
@@ -651,6 +662,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
     public void close() {
         runtimes.values().forEach(r -> r.cancel(Reason.Aborting));
         steps.close();
+        plans.close();
         health.close();
     }
 }

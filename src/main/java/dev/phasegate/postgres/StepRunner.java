@@ -6,6 +6,9 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -75,11 +78,33 @@ public final class StepRunner implements AutoCloseable {
         }
     }
 
-    private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "phasegate-step");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService pool;
+
+    /** As many steps at once as are started: a migration's step never waits for another's. */
+    public StepRunner() {
+        this("phasegate-step", 0);
+    }
+
+    /**
+     * At most {@code threads} steps at once, the others queued in order (0: no bound). For short steps that may come
+     * in bursts, like the plan of hundreds of migrations applied together, which would otherwise open as many
+     * sessions on the database, and threads in the operator, at the same moment.
+     */
+    public StepRunner(String threadName, int threads) {
+        ThreadFactory named = r -> {
+            Thread t = new Thread(r, threadName);
+            t.setDaemon(true);
+            return t;
+        };
+        if (threads == 0) {
+            pool = Executors.newCachedThreadPool(named);
+        } else {
+            ThreadPoolExecutor bounded = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(), named);
+            bounded.allowCoreThreadTimeOut(true);
+            pool = bounded;
+        }
+    }
 
     /** Starts the work; onChange runs after every progress report and at the end. */
     public Step start(String owner, StepObservation initial, Work work, Runnable onChange) {
