@@ -263,7 +263,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
         SchemaMigrationStatus status = StatusBuilder.build(old, d, generation(m), now, backfillStatus,
                 healthStatus);
         status.database = old != null && old.database != null ? old.database : runtime.databaseSeen();
-        status.lint = runtime.lint() != null ? runtime.lint() : old == null ? null : old.lint;
+        // The runtime holds what status showed (lintShown above) until this operator lints again.
+        status.lint = runtime.lint();
         boolean fence = d.step().isPresent() || d.acknowledgeStep();
         StatusWriter.Outcome written = statusWriter.write(m, status, fence, context);
         if (written == StatusWriter.Outcome.GONE) {
