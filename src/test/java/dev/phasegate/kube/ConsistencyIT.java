@@ -13,6 +13,7 @@ import dev.phasegate.api.SchemaMigrationStatus;
 import dev.phasegate.testing.KubeFixtures;
 import dev.phasegate.testing.OperatorHarness;
 import dev.phasegate.testing.PostgresDatabase;
+import dev.phasegate.testing.WithOperator;
 import dev.phasegate.testing.WithPostgres;
 import io.fabric8.kubernetes.api.model.Event;
 import java.sql.Connection;
@@ -24,8 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,22 +32,11 @@ import org.junit.jupiter.api.Test;
  * old one; an IS NULL guard leaves those rows stale, and Cleanup must not drop the only correct copy.
  */
 @WithPostgres
+@WithOperator
 class ConsistencyIT {
     static OperatorHarness kube;
     static KubeFixtures fx;
     static PostgresDatabase db;
-
-    @BeforeAll
-    static void startOperator(PostgresDatabase database) {
-        db = database;
-        kube = new OperatorHarness().start();
-        fx = new KubeFixtures(kube.client());
-    }
-
-    @AfterAll
-    static void stopOperator() {
-        kube.close();
-    }
 
     @Test
     void staleRowsFromOldCodeHoldCleanupUntilADistinctFromGuardFixesThem() throws Exception {

@@ -12,12 +12,11 @@ import dev.phasegate.api.SchemaMigrationStatus;
 import dev.phasegate.testing.KubeFixtures;
 import dev.phasegate.testing.OperatorHarness;
 import dev.phasegate.testing.PostgresDatabase;
+import dev.phasegate.testing.WithOperator;
 import dev.phasegate.testing.WithPostgres;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,22 +24,11 @@ import org.junit.jupiter.api.Test;
  * had some of what it adds: the real reconciler and executor on a real PostgreSQL (mock API server).
  */
 @WithPostgres
+@WithOperator
 class LifecycleIT {
     static OperatorHarness kube;
     static KubeFixtures fx;
     static PostgresDatabase db;
-
-    @BeforeAll
-    static void startOperator(PostgresDatabase database) {
-        db = database;
-        kube = new OperatorHarness().start();
-        fx = new KubeFixtures(kube.client());
-    }
-
-    @AfterAll
-    static void stopOperator() {
-        kube.close();
-    }
 
     /** The migration of the data-loss report: additive, idempotent-looking, with a backfill of the new column. */
     static String noteMigration(String table, String name) {

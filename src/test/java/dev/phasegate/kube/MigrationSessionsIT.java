@@ -10,11 +10,10 @@ import dev.phasegate.postgres.SessionSettings;
 import dev.phasegate.testing.KubeFixtures;
 import dev.phasegate.testing.OperatorHarness;
 import dev.phasegate.testing.PostgresDatabase;
+import dev.phasegate.testing.WithOperator;
 import dev.phasegate.testing.WithPostgres;
 import java.sql.SQLException;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,22 +22,11 @@ import org.junit.jupiter.api.Test;
  * probe. A waiting one (window, minimum wait, approval) holds none: WaitingMigrationProbeIT.
  */
 @WithPostgres
+@WithOperator
 class MigrationSessionsIT {
     static OperatorHarness kube;
     static KubeFixtures fx;
     static PostgresDatabase db;
-
-    @BeforeAll
-    static void startOperator(PostgresDatabase database) {
-        db = database;
-        kube = new OperatorHarness().start();
-        fx = new KubeFixtures(kube.client());
-    }
-
-    @AfterAll
-    static void stopOperator() {
-        kube.close();
-    }
 
     @Test
     void aRunningSqlPhaseHoldsItsRunnerLockItsStatementAndItsLockWatchdogPlusTheHealthProbe() throws Exception {

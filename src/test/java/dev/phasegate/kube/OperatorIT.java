@@ -16,6 +16,7 @@ import dev.phasegate.testing.OperatorHarness;
 import dev.phasegate.testing.PostgresCluster;
 import dev.phasegate.testing.PostgresDatabase;
 import dev.phasegate.testing.TrapSocketFactory;
+import dev.phasegate.testing.WithOperator;
 import dev.phasegate.testing.WithPostgres;
 import io.fabric8.kubernetes.api.model.Event;
 import java.sql.Connection;
@@ -27,8 +28,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,22 +35,11 @@ import org.junit.jupiter.api.Test;
  * (CRUD mode: no controllers, so the test plays the Deployment controller by writing its status).
  */
 @WithPostgres
+@WithOperator
 class OperatorIT {
     static OperatorHarness kube;
     static KubeFixtures fx;
     static PostgresDatabase db;
-
-    @BeforeAll
-    static void startOperator(PostgresDatabase database) {
-        db = database;
-        kube = new OperatorHarness().start();
-        fx = new KubeFixtures(kube.client());
-    }
-
-    @AfterAll
-    static void stopOperator() {
-        kube.close();
-    }
 
     @Test
     void expandRolloutContractRunsToSucceededHonouringWaits() throws Exception {

@@ -10,6 +10,7 @@ import dev.phasegate.api.SchemaMigrationStatus;
 import dev.phasegate.testing.KubeFixtures;
 import dev.phasegate.testing.OperatorHarness;
 import dev.phasegate.testing.PostgresDatabase;
+import dev.phasegate.testing.WithOperator;
 import dev.phasegate.testing.WithPostgres;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -18,8 +19,6 @@ import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,22 +26,11 @@ import org.junit.jupiter.api.Test;
  * one that waits for a person (paused) is still probed.
  */
 @WithPostgres
+@WithOperator
 class WaitingMigrationProbeIT {
     static OperatorHarness kube;
     static KubeFixtures fx;
     static PostgresDatabase db;
-
-    @BeforeAll
-    static void startOperator(PostgresDatabase database) {
-        db = database;
-        kube = new OperatorHarness().start();
-        fx = new KubeFixtures(kube.client());
-    }
-
-    @AfterAll
-    static void stopOperator() {
-        kube.close();
-    }
 
     @Test
     void outsideItsWindowAMigrationHasNoProbeThreadAndNoSessionWhileAPausedOneIsProbed() {
