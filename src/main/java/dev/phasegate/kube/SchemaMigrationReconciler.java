@@ -26,7 +26,6 @@ import dev.phasegate.engine.StatusBuilder;
 import dev.phasegate.engine.Step;
 import dev.phasegate.engine.StepObservation;
 import dev.phasegate.engine.Times;
-import dev.phasegate.lint.LintGate;
 import dev.phasegate.lint.LintThresholds;
 import dev.phasegate.metrics.MigrationMetrics;
 import dev.phasegate.postgres.BackfillVerifier;
@@ -463,11 +462,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                 if (syntax.isPresent() || lintSpec == null) {
                     return syntax;
                 }
-                LintGate.Verdict lint = LintPreflight.run(c, lintSpec, phase, Times.format(clock.instant()),
+                LintPreflight.Result lint = LintPreflight.run(c, lintSpec, phase, Times.format(clock.instant()),
                         options.lint());
                 runtime.linted(lint);
-                return lint.block().map(message -> new StepObservation.Failed(phase, false, 0, Reason.LintFailed,
-                        message + "; nothing was run", false));
+                return lint.verdict().block().map(message -> new StepObservation.Failed(phase, false, 0,
+                        Reason.LintFailed, message + "; nothing was run", false));
             }
         } catch (SQLException e) {
             SqlFailure f = SqlFailure.of(e, db);
@@ -494,16 +493,14 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                 return new StepObservation.Failed(PhaseName.CompatibleSchema, false, 0, Reason.SqlError,
                         syntax.get() + "; nothing was run. Fix it in the spec", false);
             }
-            LintGate.Verdict v = LintPreflight.run(c, spec, PhaseName.CompatibleSchema, Times.format(clock.instant()),
-                    options.lint());
-            runtime.linted(v);
-            LintStatus s = v.status();
-            boolean backfillPlanned = s.plan.stream().anyMatch(l -> l.startsWith(PhaseName.Backfill + " "));
+            LintPreflight.Result lint = LintPreflight.run(c, spec, PhaseName.CompatibleSchema,
+                    Times.format(clock.instant()), options.lint());
+            runtime.linted(lint);
+            LintStatus s = lint.verdict().status();
             String summary = n(s.errors) + " error(s), " + n(s.blocking) + " of them not allowed, " + n(s.warnings)
-                    + " warning(s), " + n(s.notes) + " note(s); " + (s.plan.size() + n(s.planOmitted)
-                            - (backfillPlanned ? 1 : 0)) + " statement(s)" + (backfillPlanned ? " and the backfill" : "")
-                    + " planned";
-            return new StepObservation.Planned(summary, v.block().orElse(null));
+                    + " warning(s), " + n(s.notes) + " note(s); " + lint.plan().statements() + " statement(s)"
+                    + (lint.plan().backfill() ? " and the backfill" : "") + " planned";
+            return new StepObservation.Planned(summary, lint.verdict().block().orElse(null));
         } catch (SQLException e) {
             SqlFailure f = SqlFailure.of(e, db);
             return new StepObservation.Failed(PhaseName.CompatibleSchema, false, 0, f.reason(), f.message(),
