@@ -224,13 +224,16 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             }
         }
         boolean probed = true;
-        if (db != null && !terminal && onlyWaits(engine.decide(spec, old, obs.withHealth(NOT_PROBED), now), obs, now)) {
+        // Only the decision tells whether the migration just waits, so it is made without a probe first; when it
+        // waits that decision stands, otherwise it is made again below with the gate (decide is pure and cheap).
+        Decision unprobed = db != null && !terminal ? engine.decide(spec, old, obs.withHealth(NOT_PROBED), now) : null;
+        if (unprobed != null && onlyWaits(unprobed, obs, now)) {
             // A migration that waits for a window or a minimum wait runs nothing the gate could stop: no probe
             // thread, no probes, no session until shortly before it may act (its wake-up starts the watch again).
             health.forget(key);
             obs = obs.withHealth(NOT_PROBED);
             probed = false;
-        } else if (db != null && !terminal) {
+        } else if (unprobed != null) {
             watchHealth(key, ns, spec, db);
             obs = obs.withHealth(health.gate(key));
         } else {
@@ -243,8 +246,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             runtime.editBackfillSpec(spec.backfill);
         }
 
-        // decide
-        Decision d = engine.decide(spec, old, obs, now);
+        // decide (a migration that only waits was decided above, from the same observations)
+        Decision d = probed ? engine.decide(spec, old, obs, now) : unprobed;
 
         // record first, then act: a step starts only once the status that decided it is stored with optimistic
         // locking, so a decision made from a stale read (the cache lags the previous write) is dropped, never run.
