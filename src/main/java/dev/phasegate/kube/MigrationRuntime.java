@@ -24,6 +24,8 @@ final class MigrationRuntime {
     private int decileReported = -1;
     private volatile DatabaseIdentity databaseSeen;
     private volatile dev.phasegate.api.LintStatus lint;
+    /** The plan lint shows, with each line's phase, to compare the next lint's plan with. */
+    private volatile dev.phasegate.lint.ShownPlan plan;
     private final java.util.concurrent.atomic.AtomicReference<String> lintReport =
             new java.util.concurrent.atomic.AtomicReference<>();
     private final EventSeries events;
@@ -143,22 +145,26 @@ final class MigrationRuntime {
 
     /**
      * Records a lint verdict; its report, and how its plan differs from the last one (this operator's, or the one
-     * status showed when this runtime began), become one Event at the next reconcile.
+     * status showed when this runtime began), become one Event at the next reconcile. Synchronized with lintShown so
+     * that the status and the plan always come from the same lint.
      */
-    void linted(dev.phasegate.lint.LintGate.Verdict verdict) {
-        dev.phasegate.api.LintStatus earlier = lint;
-        lint = verdict.status();
-        String report = java.util.stream.Stream.of(dev.phasegate.lint.PlanChanges.describe(earlier, lint),
-                verdict.report()).flatMap(java.util.Optional::stream).collect(java.util.stream.Collectors.joining("; "));
+    synchronized void linted(dev.phasegate.postgres.LintPreflight.Result result) {
+        dev.phasegate.lint.ShownPlan earlier = plan;
+        lint = result.verdict().status();
+        plan = result.plan();
+        String report = java.util.stream.Stream.of(dev.phasegate.lint.PlanChanges.describe(earlier, plan),
+                result.verdict().report()).flatMap(java.util.Optional::stream)
+                .collect(java.util.stream.Collectors.joining("; "));
         if (!report.isEmpty()) {
             lintReport.set(report);
         }
     }
 
     /** The lint result status showed, when this operator has none of its own yet (after a restart). */
-    void lintShown(dev.phasegate.api.LintStatus shown) {
+    synchronized void lintShown(dev.phasegate.api.LintStatus shown) {
         if (lint == null) {
             lint = shown;
+            plan = dev.phasegate.lint.ShownPlan.of(shown);
         }
     }
 

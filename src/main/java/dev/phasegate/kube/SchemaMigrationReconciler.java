@@ -26,7 +26,6 @@ import dev.phasegate.engine.StatusBuilder;
 import dev.phasegate.engine.Step;
 import dev.phasegate.engine.StepObservation;
 import dev.phasegate.engine.Times;
-import dev.phasegate.lint.LintGate;
 import dev.phasegate.lint.LintThresholds;
 import dev.phasegate.metrics.MigrationMetrics;
 import dev.phasegate.postgres.BackfillVerifier;
@@ -225,13 +224,16 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             }
         }
         boolean probed = true;
-        if (db != null && !terminal && onlyWaits(engine.decide(spec, old, obs.withHealth(NOT_PROBED), now), obs, now)) {
+        // Only the decision tells whether the migration just waits, so it is made without a probe first; when it
+        // waits that decision stands, otherwise it is made again below with the gate (decide is pure and cheap).
+        Decision unprobed = db != null && !terminal ? engine.decide(spec, old, obs.withHealth(NOT_PROBED), now) : null;
+        if (unprobed != null && onlyWaits(unprobed, obs, now)) {
             // A migration that waits for a window or a minimum wait runs nothing the gate could stop: no probe
             // thread, no probes, no session until shortly before it may act (its wake-up starts the watch again).
             health.forget(key);
             obs = obs.withHealth(NOT_PROBED);
             probed = false;
-        } else if (db != null && !terminal) {
+        } else if (unprobed != null) {
             watchHealth(key, ns, spec, db);
             obs = obs.withHealth(health.gate(key));
         } else {
@@ -244,8 +246,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
             runtime.editBackfillSpec(spec.backfill);
         }
 
-        // decide
-        Decision d = engine.decide(spec, old, obs, now);
+        // decide (a migration that only waits was decided above, from the same observations)
+        Decision d = probed ? engine.decide(spec, old, obs, now) : unprobed;
 
         // record first, then act: a step starts only once the status that decided it is stored with optimistic
         // locking, so a decision made from a stale read (the cache lags the previous write) is dropped, never run.
@@ -463,11 +465,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                 if (syntax.isPresent() || lintSpec == null) {
                     return syntax;
                 }
-                LintGate.Verdict lint = LintPreflight.run(c, lintSpec, phase, Times.format(clock.instant()),
+                LintPreflight.Result lint = LintPreflight.run(c, lintSpec, phase, Times.format(clock.instant()),
                         options.lint());
                 runtime.linted(lint);
-                return lint.block().map(message -> new StepObservation.Failed(phase, false, 0, Reason.LintFailed,
-                        message + "; nothing was run", false));
+                return lint.verdict().block().map(message -> new StepObservation.Failed(phase, false, 0,
+                        Reason.LintFailed, message + "; nothing was run", false));
             }
         } catch (SQLException e) {
             SqlFailure f = SqlFailure.of(e, db);
@@ -494,16 +496,14 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration>, C
                 return new StepObservation.Failed(PhaseName.CompatibleSchema, false, 0, Reason.SqlError,
                         syntax.get() + "; nothing was run. Fix it in the spec", false);
             }
-            LintGate.Verdict v = LintPreflight.run(c, spec, PhaseName.CompatibleSchema, Times.format(clock.instant()),
-                    options.lint());
-            runtime.linted(v);
-            LintStatus s = v.status();
-            boolean backfillPlanned = s.plan.stream().anyMatch(l -> l.startsWith(PhaseName.Backfill + " "));
+            LintPreflight.Result lint = LintPreflight.run(c, spec, PhaseName.CompatibleSchema,
+                    Times.format(clock.instant()), options.lint());
+            runtime.linted(lint);
+            LintStatus s = lint.verdict().status();
             String summary = n(s.errors) + " error(s), " + n(s.blocking) + " of them not allowed, " + n(s.warnings)
-                    + " warning(s), " + n(s.notes) + " note(s); " + (s.plan.size() + n(s.planOmitted)
-                            - (backfillPlanned ? 1 : 0)) + " statement(s)" + (backfillPlanned ? " and the backfill" : "")
-                    + " planned";
-            return new StepObservation.Planned(summary, v.block().orElse(null));
+                    + " warning(s), " + n(s.notes) + " note(s); " + lint.plan().statements() + " statement(s)"
+                    + (lint.plan().backfill() ? " and the backfill" : "") + " planned";
+            return new StepObservation.Planned(summary, lint.verdict().block().orElse(null));
         } catch (SQLException e) {
             SqlFailure f = SqlFailure.of(e, db);
             return new StepObservation.Failed(PhaseName.CompatibleSchema, false, 0, f.reason(), f.message(),

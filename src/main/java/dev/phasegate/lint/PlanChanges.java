@@ -1,6 +1,5 @@
 package dev.phasegate.lint;
 
-import dev.phasegate.api.LintStatus;
 import dev.phasegate.api.PhaseName;
 import java.util.List;
 import java.util.Optional;
@@ -17,15 +16,14 @@ public final class PlanChanges {
     }
 
     /** The difference, described; empty when there was no earlier plan or nothing still to come changed. */
-    public static Optional<String> describe(LintStatus earlier, LintStatus now) {
-        if (earlier == null || now == null || earlier.plan == null || now.plan == null || now.before == null
-                || earlier.checkedAt == null) {
+    public static Optional<String> describe(ShownPlan earlier, ShownPlan now) {
+        if (earlier == null || now == null || now.before() == null || earlier.checkedAt() == null) {
             return Optional.empty();
         }
-        List<String> was = earlier.plan.stream().filter(l -> comesAfter(l, now.before)).toList();
-        List<String> is = now.plan.stream().filter(l -> comesAfter(l, now.before)).toList();
-        if (was.equals(is) || was.isEmpty() && (earlier.before == null
-                || earlier.before.ordinal() > now.before.ordinal())) {
+        List<String> was = from(earlier, now.before());
+        List<String> is = from(now, now.before());
+        if (was.equals(is) || was.isEmpty() && (earlier.before() == null
+                || earlier.before().ordinal() > now.before().ordinal())) {
             return Optional.empty();
         }
         int differing = 0;
@@ -40,18 +38,13 @@ public final class PlanChanges {
                 }
             }
         }
-        return Optional.of("the plan before " + now.before + " differs from the one computed at " + earlier.checkedAt
-                + " (" + differing + " line(s)); first: " + first + ". The database changed since; status.lint"
-                + " shows the new plan");
+        return Optional.of("the plan before " + now.before() + " differs from the one computed at "
+                + earlier.checkedAt() + " (" + differing + " line(s)); first: " + first + ". The database changed"
+                + " since; status.lint shows the new plan");
     }
 
-    /** Plan lines start with their phase's name. */
-    private static boolean comesAfter(String line, PhaseName before) {
-        for (PhaseName p : PhaseName.values()) {
-            if (line.startsWith(p.name() + " ")) {
-                return p.ordinal() >= before.ordinal();
-            }
-        }
-        return false;
+    /** The lines of the phases from phase on: those already done are no longer anyone's concern. */
+    private static List<String> from(ShownPlan plan, PhaseName phase) {
+        return plan.lines().stream().filter(l -> l.comesAtOrAfter(phase)).map(PlanLine::text).toList();
     }
 }

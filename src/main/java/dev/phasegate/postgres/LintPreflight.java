@@ -1,6 +1,5 @@
 package dev.phasegate.postgres;
 
-import dev.phasegate.api.LintStatus;
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.SchemaMigrationSpec;
 import dev.phasegate.lint.CatalogLookups;
@@ -10,7 +9,9 @@ import dev.phasegate.lint.LintGate;
 import dev.phasegate.lint.LintThresholds;
 import dev.phasegate.lint.Linter;
 import dev.phasegate.lint.PlanEntry;
+import dev.phasegate.lint.PlanLine;
 import dev.phasegate.lint.Planner;
+import dev.phasegate.lint.ShownPlan;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -28,11 +29,15 @@ public final class LintPreflight {
     /** status.lint.plan lists at most this many statements. */
     static final int MAX_PLAN = 20;
 
+    /** The verdict, whose status carries the plan's text, and the plan as shown with each line's phase. */
+    public record Result(LintGate.Verdict verdict, ShownPlan plan) {
+    }
+
     private LintPreflight() {
     }
 
     /** Lints on session c (bounded by the migration's lock_timeout and statement_timeout). */
-    public static LintGate.Verdict run(Connection c, SchemaMigrationSpec spec, PhaseName before, String now,
+    public static Result run(Connection c, SchemaMigrationSpec spec, PhaseName before, String now,
             LintThresholds thresholds) throws SQLException {
         String expand = spec.compatibleSchema == null ? null : spec.compatibleSchema.sql;
         String cleanup = spec.cleanup == null ? null : spec.cleanup.sql;
@@ -44,11 +49,11 @@ public final class LintPreflight {
                 now);
         List<PlanEntry> plan = Planner.plan(expand, cleanup, spec.backfill, facts, thresholds).stream()
                 .filter(e -> e.phase().ordinal() >= before.ordinal()).toList();
-        LintStatus status = verdict.status();
-        shown(plan).forEach(e -> status.plan.add(e.phase() + " " + e.statement() + " "
-                + e.summary() + ": " + e.lock() + ", " + e.work() + ", " + e.estimate()));
-        status.planOmitted = plan.size() > MAX_PLAN ? plan.size() - MAX_PLAN : null;
-        return verdict;
+        List<PlanEntry> shown = shown(plan);
+        ShownPlan planShown = new ShownPlan(before, now, shown.stream().map(PlanLine::of).toList(),
+                plan.size() - shown.size());
+        planShown.writeTo(verdict.status());
+        return new Result(verdict, planShown);
     }
 
     /**

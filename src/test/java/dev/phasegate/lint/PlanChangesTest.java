@@ -2,9 +2,9 @@ package dev.phasegate.lint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.phasegate.api.LintStatus;
 import dev.phasegate.api.PhaseName;
-import java.util.List;
+import dev.phasegate.api.LintStatus;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class PlanChangesTest {
@@ -18,8 +18,8 @@ class PlanChangesTest {
 
     @Test
     void aCleanupThatGotCostlierSinceThePlanBeforeStartIsDescribed() {
-        LintStatus atStart = status(PhaseName.CompatibleSchema, "2026-12-01T10:00:00Z", EXPAND, CLEANUP_SMALL);
-        LintStatus atCleanup = status(PhaseName.Cleanup, "2026-12-08T10:00:00Z", CLEANUP_BIG);
+        ShownPlan atStart = status(PhaseName.CompatibleSchema, "2026-12-01T10:00:00Z", EXPAND, CLEANUP_SMALL);
+        ShownPlan atCleanup = status(PhaseName.Cleanup, "2026-12-08T10:00:00Z", CLEANUP_BIG);
         assertThat(PlanChanges.describe(atStart, atCleanup)).hasValueSatisfying(m -> assertThat(m).contains(
                 "the plan before Cleanup differs from the one computed at 2026-12-01T10:00:00Z (1 line(s))",
                 CLEANUP_SMALL + " -> now " + CLEANUP_BIG));
@@ -27,7 +27,7 @@ class PlanChangesTest {
 
     @Test
     void phasesAlreadyDoneAndAnUnchangedPlanSayNothing() {
-        LintStatus atStart = status(PhaseName.CompatibleSchema, "2026-12-01T10:00:00Z", EXPAND, CLEANUP_SMALL);
+        ShownPlan atStart = status(PhaseName.CompatibleSchema, "2026-12-01T10:00:00Z", EXPAND, CLEANUP_SMALL);
         assertThat(PlanChanges.describe(atStart, status(PhaseName.Cleanup, "2026-12-08T10:00:00Z", CLEANUP_SMALL)))
                 .isEmpty();
         assertThat(PlanChanges.describe(null, atStart)).as("no earlier plan").isEmpty();
@@ -35,7 +35,7 @@ class PlanChangesTest {
 
     @Test
     void aStatementThatAppearsOrDisappearsIsNamed() {
-        LintStatus atStart = status(PhaseName.CompatibleSchema, "2026-12-01T10:00:00Z", EXPAND);
+        ShownPlan atStart = status(PhaseName.CompatibleSchema, "2026-12-01T10:00:00Z", EXPAND);
         assertThat(PlanChanges.describe(atStart, status(PhaseName.CompatibleSchema, "2026-12-01T10:00:05Z", EXPAND,
                 CLEANUP_SMALL))).hasValueSatisfying(m -> assertThat(m).contains("new: " + CLEANUP_SMALL));
         assertThat(PlanChanges.describe(status(PhaseName.CompatibleSchema, "2026-12-01T10:00:00Z", EXPAND,
@@ -43,11 +43,22 @@ class PlanChangesTest {
                 .hasValueSatisfying(m -> assertThat(m).contains("gone: " + CLEANUP_SMALL));
     }
 
-    private static LintStatus status(PhaseName before, String at, String... plan) {
-        LintStatus s = new LintStatus();
-        s.before = before;
-        s.checkedAt = at;
-        s.plan.addAll(List.of(plan));
-        return s;
+    @Test
+    void afterARestartThePlanStatusShowedIsComparedByItsLinesPhases() {
+        ShownPlan atStart = status(PhaseName.CompatibleSchema, "2026-12-01T10:00:00Z", EXPAND, CLEANUP_SMALL);
+        LintStatus shown = new LintStatus();
+        shown.before = atStart.before();
+        shown.checkedAt = atStart.checkedAt();
+        atStart.writeTo(shown);
+        ShownPlan restored = ShownPlan.of(shown);
+        assertThat(restored).isEqualTo(atStart);
+        assertThat(PlanChanges.describe(restored, status(PhaseName.Cleanup, "2026-12-08T10:00:00Z", CLEANUP_BIG)))
+                .hasValueSatisfying(m -> assertThat(m).contains(CLEANUP_SMALL + " -> now " + CLEANUP_BIG));
+    }
+
+    /** A plan of these lines, each with the phase its text begins with (as PlanLine.of writes it). */
+    private static ShownPlan status(PhaseName before, String at, String... plan) {
+        return new ShownPlan(before, at, Stream.of(plan).map(l -> new PlanLine(l.startsWith("Cleanup ")
+                ? PhaseName.Cleanup : PhaseName.CompatibleSchema, l)).toList(), 0);
     }
 }

@@ -7,8 +7,8 @@ import dev.phasegate.api.LintStatus;
 import dev.phasegate.api.PhaseName;
 import dev.phasegate.api.SchemaMigrationSpec;
 import dev.phasegate.api.SqlPhaseSpec;
-import dev.phasegate.lint.LintGate;
 import dev.phasegate.lint.LintThresholds;
+import dev.phasegate.lint.PlanLine;
 import dev.phasegate.testing.PostgresDatabase;
 import dev.phasegate.testing.WithPostgres;
 import java.sql.Connection;
@@ -46,11 +46,11 @@ class LintPreflightIT {
         return spec;
     }
 
-    private static LintGate.Verdict run(PhaseName before) throws SQLException {
+    private static LintPreflight.Result run(PhaseName before) throws SQLException {
         return run(spec(), before);
     }
 
-    private static LintGate.Verdict run(SchemaMigrationSpec spec, PhaseName before) throws SQLException {
+    private static LintPreflight.Result run(SchemaMigrationSpec spec, PhaseName before) throws SQLException {
         try (Connection c = db.connect()) {
             return LintPreflight.run(c, spec, before, "2026-01-01T00:00:00Z", LintThresholds.DEFAULT);
         }
@@ -58,7 +58,12 @@ class LintPreflightIT {
 
     @Test
     void theBackfillIsPlannedBetweenTheExpandAndCleanup() throws SQLException {
-        assertThat(run(PhaseName.CompatibleSchema).status().plan).satisfiesExactly(
+        LintPreflight.Result result = run(PhaseName.CompatibleSchema);
+        assertThat(result.plan().lines()).extracting(PlanLine::phase)
+                .containsExactly(PhaseName.CompatibleSchema, PhaseName.Backfill, PhaseName.Cleanup);
+        assertThat(result.verdict().status().plan).as("status shows the lines' text")
+                .containsExactlyElementsOf(result.plan().lines().stream().map(PlanLine::text).toList());
+        assertThat(result.verdict().status().plan).satisfiesExactly(
                 l -> assertThat(l).startsWith("CompatibleSchema 1 ALTER TABLE lp_orders: ACCESS EXCLUSIVE"),
                 l -> assertThat(l).startsWith("Backfill 1 BACKFILL lp_orders: ROW EXCLUSIVE, writes rows in batches,"
                         + " up to ~5,000 rows in ~10 batches of 500: under 1 s unpaced (")
@@ -68,7 +73,7 @@ class LintPreflightIT {
 
     @Test
     void beforeCleanupTheBackfillIsDoneAndNotPlannedAgain() throws SQLException {
-        assertThat(run(PhaseName.Cleanup).status().plan).singleElement()
+        assertThat(run(PhaseName.Cleanup).verdict().status().plan).singleElement()
                 .satisfies(l -> assertThat(l).startsWith("Cleanup 1 "));
     }
 
@@ -77,10 +82,13 @@ class LintPreflightIT {
         SchemaMigrationSpec spec = spec();
         spec.compatibleSchema.sql = IntStream.rangeClosed(1, 25)
                 .mapToObj(i -> "ALTER TABLE lp_orders ADD COLUMN c" + i + " text;").collect(Collectors.joining("\n"));
-        LintStatus status = run(spec, PhaseName.CompatibleSchema).status();
+        LintPreflight.Result result = run(spec, PhaseName.CompatibleSchema);
+        LintStatus status = result.verdict().status();
         assertThat(status.plan).hasSize(LintPreflight.MAX_PLAN);
         assertThat(status.plan.get(LintPreflight.MAX_PLAN - 2)).startsWith("CompatibleSchema 19 ");
         assertThat(status.plan.get(LintPreflight.MAX_PLAN - 1)).startsWith("Backfill 1 BACKFILL lp_orders");
         assertThat(status.planOmitted).as("6 expand statements and the Cleanup one").isEqualTo(7);
+        assertThat(result.plan().statements()).as("26 statements, the backfill not among them").isEqualTo(26);
+        assertThat(result.plan().backfill()).isTrue();
     }
 }
