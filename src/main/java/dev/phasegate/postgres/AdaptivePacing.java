@@ -128,22 +128,22 @@ final class AdaptivePacing implements AutoCloseable {
 
     /**
      * After a batch that took {@code took} while {@code queued} sessions waited behind it or its retried tries (the
-     * lock watchdog's count: those waiting for its rows are gone by now): the pace for the pause after it and the
-     * next batch.
+     * lock watchdog's count: those waiting for its rows are gone by now), the longest of them for {@code
+     * waitedAtCommit} when it committed: the pace for the pause after it and the next batch.
      */
-    BackfillPacer.Pace afterBatch(Duration took, int queued, Connection watcher) {
+    BackfillPacer.Pace afterBatch(Duration took, int queued, Duration waitedAtCommit, Connection watcher) {
         List<Duration> fresh = new ArrayList<>();
         for (Duration d; (d = samples.poll()) != null; ) {
             fresh.add(d);
         }
-        return pacer.afterBatch(took, fresh, signals(watcher, queued));
+        return pacer.afterBatch(took, fresh, signals(watcher, queued, waitedAtCommit));
     }
 
     BackfillPacer.Pace pace() {
         return pacer.pace();
     }
 
-    private BackfillPacer.Signals signals(Connection watcher, int queued) {
+    private BackfillPacer.Signals signals(Connection watcher, int queued, Duration waitedAtCommit) {
         try (PreparedStatement ps = watcher.prepareStatement(SIGNALS)) {
             ps.setString(1, table);
             try (ResultSet rs = ps.executeQuery()) {
@@ -153,12 +153,12 @@ final class AdaptivePacing implements AutoCloseable {
                 Duration replicaLag = rs.wasNull() ? null : Duration.ofNanos((long) (lag * 1e9));
                 return new BackfillPacer.Signals(waiters, queued, maxLockWaiters(),
                         replicaLag, health.maxReplicationLag == null ? null
-                                : Durations.parse(health.maxReplicationLag));
+                                : Durations.parse(health.maxReplicationLag), waitedAtCommit);
             }
         } catch (SQLException | IllegalArgumentException e) {
             // The probe still paces; the health gate still watches these signals itself.
             LOG.debugf("pacing signals of %s unavailable: %s", table, e.getMessage());
-            return new BackfillPacer.Signals(0, queued, maxLockWaiters(), null, null);
+            return new BackfillPacer.Signals(0, queued, maxLockWaiters(), null, null, waitedAtCommit);
         }
     }
 

@@ -413,6 +413,7 @@ public final class Backfiller {
                 Optional<LockWatchdog.Breach> breach = Optional.empty();
                 Optional<Blockers> blockedBy = Optional.empty();
                 int queued;
+                Duration waitedAtCommit;
                 try {
                     upper = plan.upper(c, cursor, size, control);
                     if (upper == null) {
@@ -438,6 +439,9 @@ public final class Backfiller {
                             }
                             BackfillCheckpoints.save(c, req.migration(), new Checkpoint(pass, upper.key(), false,
                                     rowsDone + rows, passRows + rows, passKeys + size, batches + 1, false));
+                            // Adaptive pacing: who waits for this batch's rows, read while it still holds them.
+                            waitedAtCommit = pacing == null || fixedPause != null ? Duration.ZERO
+                                    : dog.longestQueuedWait().orElse(Duration.ZERO);
                             c.commit();
                             queued = Math.max(queuedBefore, dog.mostQueued());
                         } catch (SQLException e) {
@@ -507,7 +511,7 @@ public final class Backfiller {
                 passKeys += size;
                 batches++;
                 int next = upper.full() ? sizer.afterBatch(size, took) : sizer.size();
-                boolean slowed = pace(took, queued);
+                boolean slowed = pace(took, queued, waitedAtCommit);
                 sample(end);
                 listener.batch(new Batch(pass, size, upper.full(), rows, from, upper.key(), took, next));
                 telemetry.backfillBatch(req.migration(), rows, took);
@@ -558,15 +562,16 @@ public final class Backfiller {
         }
 
         /**
-         * The pause after a batch that took {@code took} while {@code queued} sessions waited behind it, and the batch
-         * target, from the pacing in force. Whether the pacing slowed down.
+         * The pause after a batch that took {@code took} while {@code queued} sessions waited behind it (the longest
+         * of those still waiting when it committed for {@code waitedAtCommit}), and the batch target, from the pacing
+         * in force. Whether the pacing slowed down.
          */
-        private boolean pace(Duration took, int queued) {
+        private boolean pace(Duration took, int queued, Duration waitedAtCommit) {
             if (fixedPause != null || pacing == null) {
                 return false;
             }
             BackfillPacer.Pace before = pace;
-            pace = pacing.afterBatch(took, queued, watch.connection());
+            pace = pacing.afterBatch(took, queued, waitedAtCommit, watch.connection());
             pause = pace.pause();
             sizer.apply(scaled(base));
             return before != null && (pace.duty() < before.duty() || pace.targetScale() < before.targetScale());

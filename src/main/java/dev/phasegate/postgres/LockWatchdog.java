@@ -106,6 +106,8 @@ public final class LockWatchdog implements AutoCloseable {
     private volatile Blockers waitingAtBreach;
     /** The most sessions queued behind our statement at one poll: what adaptive backfill pacing slows down on. */
     private final AtomicInteger mostQueued = new AtomicInteger();
+    /** The watcher connection runs one poll at a time: the thread's, or a read asked for by the statement's owner. */
+    private final Object pollLock = new Object();
     private Blockers waitingNow;
     /**
      * One thread per watched statement, not a shared timer: a poll that hangs on one database (black-holed network,
@@ -208,7 +210,36 @@ public final class LockWatchdog implements AutoCloseable {
         return Optional.ofNullable(breach.get());
     }
 
+    /**
+     * How long the longest-waiting session queued behind our statement has waited, read now (zero: nobody waits).
+     * Read just before a batch commits, it sees every session that waited for the batch's rows, each for as long as
+     * it did: polls during the batch miss those that arrived after the last one. Only counts: it does not trip the
+     * watchdog. Empty when the read failed.
+     */
+    public Optional<Duration> longestQueuedWait() {
+        synchronized (pollLock) {
+            try (PreparedStatement ps = watcher.prepareStatement(TREE_QUERY)) {
+                for (int i = 1; i <= PARAMETERS; i++) {
+                    ps.setInt(i, target);
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    mostQueued.accumulateAndGet(rs.getInt(1), Math::max);
+                    return Optional.of(Duration.ofMillis(rs.getInt(1) == 0 ? 0 : rs.getLong(2)));
+                }
+            } catch (SQLException e) {
+                return Optional.empty();
+            }
+        }
+    }
+
     private void poll() {
+        synchronized (pollLock) {
+            pollUnderLock();
+        }
+    }
+
+    private void pollUnderLock() {
         if (breach.get() != null) {
             return;
         }

@@ -171,6 +171,65 @@ class BackfillPacerTest {
         assertThat(lag.why()).contains("replica lag 6s over half of maxReplicationLag 10s");
     }
 
+    /** One batch of 100 ms whose probe stayed at its baseline, and whose longest row waiter at commit had waited so. */
+    private Pace rowBatch(BackfillPacer p, long waitedMs) {
+        clock.advance(Duration.ofMillis(100));
+        return p.afterBatch(Duration.ofMillis(100), samples(10, 1),
+                new Signals(0, 1, 0, null, null, Duration.ofMillis(waitedMs)));
+    }
+
+    @Test
+    void batchesThatLeaveSessionsWaitingLongForRowsAreShortenedBeforeAnyPause() {
+        BackfillPacer p = pacer(1); // budget 11 ms: 10 ms allowed over the baseline
+        // Waits within the allowance, however many, are no reason.
+        for (int i = 0; i < 30; i++) {
+            assertThat(rowBatch(p, 9).targetScale()).isEqualTo(1.0);
+        }
+        // One long wait is not enough; two in a window where they are more than one batch in thirty-three are.
+        assertThat(rowBatch(p, 40).targetScale()).isEqualTo(1.0);
+        Pace shortened = rowBatch(p, 40);
+        assertThat(shortened.targetScale()).isEqualTo(0.5);
+        assertThat(shortened.duty()).isEqualTo(1.0);
+        assertThat(shortened.pause()).isZero();
+        assertThat(shortened.why()).isEqualTo("2 of the last 32 batches ended with a session waiting over 10.0ms"
+                + " for rows they held; batches shortened to 50% of targetBatchDuration");
+        rowBatch(p, 40);
+        assertThat(rowBatch(p, 40).targetScale()).isEqualTo(0.25);
+        // At the shortest batches, only the duty cycle is left.
+        rowBatch(p, 40);
+        Pace slowed = rowBatch(p, 40);
+        assertThat(slowed.targetScale()).isEqualTo(BackfillPacer.MIN_TARGET_SCALE);
+        assertThat(slowed.duty()).isEqualTo(0.5);
+        assertThat(slowed.why()).endsWith("for rows they held; slowed to 50%");
+    }
+
+    @Test
+    void rareLongRowWaitsDoNotCount() {
+        BackfillPacer p = pacer(1);
+        for (int i = 0; i < 70; i++) {
+            // Two long waits in 70 batches: fewer than one in thirty-three.
+            Pace pace = rowBatch(p, i == 10 || i == 69 ? 40 : 0);
+            assertThat(pace.targetScale()).isEqualTo(1.0);
+            assertThat(pace.duty()).isEqualTo(1.0);
+        }
+    }
+
+    @Test
+    void batchesShortenedForRowWaitsGrowBackOnlyAfterEnoughBatchesWithoutOne() {
+        BackfillPacer p = pacer(1);
+        rowBatch(p, 40);
+        assertThat(rowBatch(p, 40).targetScale()).isEqualTo(0.5);
+        // The probe has headroom after 0.5 s, as it would after a probe breach, but row waits are rare events.
+        Pace held = null;
+        for (int i = 1; i < BackfillPacer.ROW_WAIT_EVIDENCE; i++) {
+            held = rowBatch(p, 0);
+            assertThat(held.targetScale()).as("after %d quiet batches", i).isEqualTo(0.5);
+        }
+        assertThat(held.why()).isEqualTo("batches kept at 50% of targetBatchDuration until 20 in a row leave nobody"
+                + " waiting long for rows");
+        assertThat(rowBatch(p, 0).targetScale()).isEqualTo(1.0);
+    }
+
     @Test
     void neverStopsAndNeverPausesLongerThanMaxPause() {
         BackfillPacer p = new BackfillPacer(new BackfillPacer.Settings(null, Duration.ofSeconds(2)), clock);

@@ -145,6 +145,39 @@ class BackfillPacingIT {
     }
 
     @Test
+    void batchesThatKeepASessionWaitingLongForTheirRowsAreShortened() throws Exception {
+        // Batches of 50 keys; the third and the fifth hold their rows 0.8 s (a trigger sleeps at their last row)
+        // while a session updates one of them. One waiter at a time: no queue, only long waits.
+        db.execute("CREATE TABLE rw_t (id bigint PRIMARY KEY, a int NOT NULL, b int);"
+                + " INSERT INTO rw_t SELECT g, g, NULL FROM generate_series(1, 300) g");
+        db.execute("CREATE FUNCTION rw_t_hold() RETURNS trigger LANGUAGE plpgsql AS"
+                + " $$ BEGIN PERFORM pg_sleep(0.8); RETURN NEW; END $$;"
+                + " CREATE TRIGGER hold BEFORE UPDATE ON rw_t FOR EACH ROW"
+                + " WHEN (NEW.id IN (150, 250) AND OLD.b IS NULL) EXECUTE FUNCTION rw_t_hold()");
+        BackfillSpec spec = BackfillerIT.spec("rw_t", "id", "b = a", "b IS NULL", 50, 50, 50, "1s");
+        spec.pauseBetweenBatches = null;
+        // Far above a busy machine's probe noise, far below the 0.8 s waits.
+        spec.latencyAllowance = "200ms";
+        Future<StepObservation> run = pool.submit(() -> backfill(spec, LockPolicy.from(null)
+                .withMaxBlockedWait(Duration.ofSeconds(30)), new StepControl(), new ArrayList<>()));
+        for (long id : new long[] {101, 201}) {
+            await().atMost(WAIT).until(() -> db.count("SELECT count(*) FROM pg_stat_activity"
+                    + " WHERE datname = current_database() AND wait_event = 'PgSleep'") == 1);
+            Future<Integer> app = pool.submit(() -> {
+                try (Connection c = db.connect()) {
+                    return c.createStatement().executeUpdate("UPDATE rw_t SET a = a WHERE id = " + id);
+                }
+            });
+            assertThat(app.get(60, TimeUnit.SECONDS)).isEqualTo(1);
+        }
+        assertThat(run.get(60, TimeUnit.SECONDS)).isInstanceOf(StepObservation.Completed.class);
+        assertThat(reports).map(r -> r.pacing).filteredOn(p -> p != null)
+                .anyMatch(p -> p.matches("2 of the last \\d+ batches ended with a session waiting over 200.0ms for"
+                        + " rows they held; batches shortened to 50% of targetBatchDuration"))
+                .noneMatch(p -> p.contains("queued behind our last batch"));
+    }
+
+    @Test
     void aFixedPauseOverridesAdaptivePacing() throws Exception {
         db.execute("CREATE TABLE pf_t (id bigint PRIMARY KEY, a int NOT NULL, b int);"
                 + " INSERT INTO pf_t SELECT g, g, NULL FROM generate_series(1, 2000) g");

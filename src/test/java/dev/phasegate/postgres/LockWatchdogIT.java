@@ -106,6 +106,29 @@ class LockWatchdogIT {
     }
 
     @Test
+    void readsHowLongTheSessionsWaitingForOurRowsHaveWaited() throws Exception {
+        // A batch's shape: our transaction holds a row lock (no table lock anyone waits for), another session wants
+        // the row, and the wait is read just before our commit.
+        Connection ours = connect();
+        ours.setAutoCommit(false);
+        exec(ours, "UPDATE wd SET id = id WHERE id = 1");
+        try (Connection watcher = connect();
+                LockWatchdog dog = LockWatchdog.watch(watcher, pid(ours), policy(100, "1h"), false, line -> { },
+                        () -> { })) {
+            assertThat(dog.longestQueuedWait()).contains(Duration.ZERO);
+            long start = System.nanoTime();
+            background("UPDATE wd SET id = id WHERE id = 1");
+            await().atMost(Duration.ofSeconds(10)).until(() -> dog.longestQueuedWait()
+                    .filter(d -> d.compareTo(Duration.ofMillis(300)) >= 0).isPresent());
+            Duration waited = dog.longestQueuedWait().orElseThrow();
+            assertThat(waited).isLessThanOrEqualTo(Duration.ofNanos(System.nanoTime() - start));
+            assertThat(dog.mostQueued()).isEqualTo(1);
+            assertThat(dog.breach()).isEmpty();
+        }
+        ours.rollback();
+    }
+
+    @Test
     void boundsAConcurrentIndexBuildWaitingForAnOldSnapshotAndNamesTheLockerWithoutItsLiterals() throws Exception {
         Connection old = connect();
         exec(old, "SET application_name = 'analytics'");
