@@ -108,6 +108,9 @@ if [ ! -f "$RUNTIME_TAR" ]; then
     echo "building the runtime layer into $RUNTIME_TAR (once per JDK and library version)"
     build_runtime
 fi
+# The runtime this build uses, for benchmarks that run the image's java (docs/benchmarks.md): the cache keeps the
+# runtimes of earlier JDK and library versions next to it.
+ln -sfn "$RUNTIME_TAR" target/image-runtime.tar
 if ! buildah inspect --type image "$RUNTIME_IMAGE" >/dev/null 2>&1; then
     ctr=$(buildah from scratch)
     buildah add --quiet "$ctr" "$RUNTIME_TAR" / >/dev/null

@@ -1,6 +1,8 @@
 package dev.phasegate.kube;
 
 import dev.phasegate.api.SchemaMigration;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentList;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.nio.ByteBuffer;
@@ -40,6 +42,20 @@ final class ClientWarmup implements Runnable {
              "spec":{"holderIdentity":"warmup","leaseDurationSeconds":15,"acquireTime":"2026-01-01T00:00:00.000000Z",
                      "renewTime":"2026-01-01T00:00:00.000000Z","leaseTransitions":1}}""";
 
+    /** Its template names a container: mapping a Deployment builds the mapping of every pod spec type anyway. */
+    private static final String DEPLOYMENTS = """
+            {"apiVersion":"apps/v1","kind":"DeploymentList","metadata":{"resourceVersion":"1"},
+             "items":[{"metadata":{"name":"warmup","namespace":"warmup","generation":1},
+                       "spec":{"replicas":1,"selector":{"matchLabels":{"app":"warmup"}},
+                               "template":{"metadata":{"labels":{"app":"warmup"}},
+                                           "spec":{"containers":[{"name":"app","image":"warmup:1"}]}}},
+                       "status":{"observedGeneration":1,"replicas":1,"updatedReplicas":1,
+                                 "conditions":[{"type":"Progressing","status":"True"}]}}]}""";
+
+    /** What the warm-up mapped, so that a test can see it ran to the end. */
+    record Warmed(SchemaMigration migration, Deployment deployment) {
+    }
+
     private ClientWarmup() {
     }
 
@@ -64,8 +80,8 @@ final class ClientWarmup implements Runnable {
         LOG.debugf("warm-up took %d ms", (System.nanoTime() - started) / 1_000_000);
     }
 
-    /** The work itself; returns the mapped migration, so a test can see that the mapping ran to the end. */
-    static SchemaMigration warm() throws Exception {
+    /** The work itself. */
+    static Warmed warm() throws Exception {
         SSLContext tls = SSLContext.getInstance("TLS");
         tls.init(null, null, null);
         SSLEngine engine = tls.createSSLEngine("warmup.invalid", 443);
@@ -77,6 +93,7 @@ final class ClientWarmup implements Runnable {
         json.asJson(json.unmarshal(LEASE, Lease.class));
         SchemaMigration m = json.unmarshal(MIGRATION, SchemaMigration.class);
         json.asJson(m);
-        return m;
+        DeploymentList deployments = json.unmarshal(DEPLOYMENTS, DeploymentList.class);
+        return new Warmed(m, deployments.getItems().get(0));
     }
 }

@@ -74,7 +74,7 @@ public final class FootprintBench {
     }
 
     /** RSS and heap of the operator at one moment. */
-    private record Memory(double rssMiB, double heapMiB, double heapAfterGcMiB) {
+    private record Memory(double rssMiB, double heapMiB, double heapAfterGcMiB, double rssAfterGcMiB) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -158,14 +158,18 @@ public final class FootprintBench {
      * Two JVM settings compared on the same control plane, started alternately so that the shared machine's load
      * falls on both: {@code -Dphasegate.bench.compare=TRIALS -Dphasegate.bench.a=OPTIONS -Dphasegate.bench.b=OPTIONS}
      * (each added to the Deployment's settings; no class-data archive unless named; also .c and .d), with
-     * {@code -Dphasegate.bench.waiting=N} migrations waiting during every start. Prints time to ready and RSS idle.
+     * {@code -Dphasegate.bench.waiting=N} migrations waiting during every start (with {@code
+     * -Dphasegate.bench.created=true}: created after each start, then deleted). Prints time to ready and RSS idle.
      */
     private void compare(int trials) throws Exception {
         ServiceAccountOperator.applyManifests(kube);
         new KubeFixtures(kube.adminClient()).secret(NS, "bench-db", PostgresDatabase.of(pg, "bench"));
         Path kubeconfig = serviceAccountKubeconfig();
         int waiting = Integer.getInteger("phasegate.bench.waiting", 0);
-        if (waiting > 0) {
+        // created: made while each operator runs, as in the full run, so that every start plans them all (new
+        // migrations are planned once, at Pending); otherwise made once, before the first start.
+        boolean createdWhileRunning = Boolean.getBoolean("phasegate.bench.created");
+        if (waiting > 0 && !createdWhileRunning) {
             createAll(waiting, "c", windowHoursAway());
         }
         Map<String, List<String>> variants = new TreeMap<>();
@@ -179,17 +183,25 @@ public final class FootprintBench {
         Map<String, List<Double>> ready = new TreeMap<>();
         Map<String, List<Double>> rss = new TreeMap<>();
         Map<String, List<Double>> cpu = new TreeMap<>();
+        Map<String, List<Double>> rssAfterGc = new TreeMap<>();
         for (int i = 0; i < trials; i++) {
             for (Map.Entry<String, List<String>> v : variants.entrySet()) {
                 Operator o = start(kubeconfig, v.getKey() + i, v.getValue());
+                if (waiting > 0 && createdWhileRunning) {
+                    createAll(waiting, "c" + v.getKey() + i, windowHoursAway());
+                }
                 if (waiting > 0) {
                     awaitStatused(waiting, System.nanoTime(), Duration.ofSeconds(120));
                 }
                 Thread.sleep(SETTLE.toMillis());
                 Memory m = memory(o);
+                if (createdWhileRunning) {
+                    deleteAll(); // while the operator runs: it removes its finalizers
+                }
                 ready.computeIfAbsent(v.getKey(), k -> new ArrayList<>()).add(o.readySeconds());
                 cpu.computeIfAbsent(v.getKey(), k -> new ArrayList<>()).add(o.cpuSeconds());
                 rss.computeIfAbsent(v.getKey(), k -> new ArrayList<>()).add(m.rssMiB());
+                rssAfterGc.computeIfAbsent(v.getKey(), k -> new ArrayList<>()).add(m.rssAfterGcMiB());
                 stop(o);
             }
         }
@@ -199,7 +211,7 @@ public final class FootprintBench {
         for (String v : variants.keySet()) {
             System.out.println(v + ": " + String.join(" ", variants.get(v)));
             System.out.println("   ready s " + spread(ready.get(v)) + "; CPU s until ready " + spread(cpu.get(v))
-                    + "; RSS MiB " + spread(rss.get(v)));
+                    + "; RSS MiB " + spread(rss.get(v)) + "; after a full GC " + spread(rssAfterGc.get(v)));
         }
     }
 
@@ -401,9 +413,7 @@ public final class FootprintBench {
 
     private Memory memory(Operator o) throws Exception {
         long pid = o.process().pid();
-        String status = Files.readString(Path.of("/proc", String.valueOf(pid), "status"));
-        Matcher rss = Pattern.compile("(?m)^VmRSS:\\s+(\\d+) kB").matcher(status);
-        double rssMiB = rss.find() ? Long.parseLong(rss.group(1)) / 1024.0 : Double.NaN;
+        double rssMiB = rssMiB(pid);
         double heap = heapMiB(o);
         // A live-set figure as well: what stays after a full collection.
         Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
@@ -415,7 +425,14 @@ public final class FootprintBench {
         }
         new ProcessBuilder(jcmd.toString(), String.valueOf(pid), "GC.run").redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
-        return new Memory(rssMiB, heap, heapMiB(o));
+        // And what RSS is after it: how much of the idle figure is heap the collector had touched and kept.
+        return new Memory(rssMiB, heap, heapMiB(o), rssMiB(pid));
+    }
+
+    private static double rssMiB(long pid) throws Exception {
+        String status = Files.readString(Path.of("/proc", String.valueOf(pid), "status"));
+        Matcher rss = Pattern.compile("(?m)^VmRSS:\\s+(\\d+) kB").matcher(status);
+        return rss.find() ? Long.parseLong(rss.group(1)) / 1024.0 : Double.NaN;
     }
 
     private double heapMiB(Operator o) throws Exception {

@@ -10,10 +10,13 @@ class ClientWarmupTest {
 
     @Test
     void theWarmUpRunsToTheEndWithoutANetworkAndMapsEveryStatusPart() throws Exception {
-        SchemaMigration m = ClientWarmup.warm();
+        ClientWarmup.Warmed warmed = ClientWarmup.warm();
+        SchemaMigration m = warmed.migration();
         assertThat(m.getStatus().phase).isEqualTo(MigrationPhase.CompatibleSchema);
         assertThat(m.getStatus().health.blocker.pid).isEqualTo(1);
         assertThat(m.getStatus().lint.plan).containsExactly("p");
+        assertThat(warmed.deployment().getSpec().getTemplate().getSpec().getContainers())
+                .singleElement().satisfies(c -> assertThat(c.getImage()).isEqualTo("warmup:1"));
         assertThat(m.getSpec().lint.allow).singleElement().satisfies(a -> assertThat(a.reason).isEqualTo("warmup"));
     }
 }
