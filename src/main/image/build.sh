@@ -45,7 +45,7 @@ GUI_LIBS="libawt_xawt.so libjawt.so libsplashscreen.so libfontmanager.so libjava
 JAVA_HOME=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}
 UID_GID=10001
 # The image's default JVM settings (JDK_JAVA_OPTIONS), the Deployment's and the chart's: docs/benchmarks.md, footprint.
-IMAGE_JAVA_OPTIONS="-XX:MaxRAMPercentage=50 -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k -XX:CICompilerCount=1"
+IMAGE_JAVA_OPTIONS="-XX:MaxRAMPercentage=50 -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k -XX:CICompilerCount=1 -XX:MaxNewSize=8m -XX:TrimNativeHeapInterval=5000"
 
 need() { command -v "$1" >/dev/null || { echo "make image needs $1 ($2)" >&2; exit 1; }; }
 need buildah "apt-get install buildah"
@@ -54,6 +54,9 @@ need dpkg-query "a Debian or Ubuntu machine: the runtime's libraries are copied 
 need jq "apt-get install jq"
 [ -d "$JAVA_HOME/jmods" ] || { echo "no jmods in $JAVA_HOME (JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64)" >&2; exit 1; }
 [ -f target/quarkus-app/quarkus-run.jar ] || { echo "no target/quarkus-app: run mvn package -DskipTests" >&2; exit 1; }
+# The runtime is this JDK's: an option it does not know would stop every pod at its first start.
+"$JAVA_HOME/bin/java" $IMAGE_JAVA_OPTIONS -version >/dev/null 2>&1 || { echo "$JAVA_HOME/bin/java does not accept" \
+    "the image's JVM options ($IMAGE_JAVA_OPTIONS); -XX:TrimNativeHeapInterval needs a recent JDK 17 update" >&2; exit 1; }
 
 # Deterministic tar: sorted names, clamped times, numeric root ownership, no atime/ctime, no user names.
 det_tar() { # det_tar OUT DIR MTIME

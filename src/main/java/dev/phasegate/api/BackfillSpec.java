@@ -57,12 +57,14 @@ public class BackfillSpec {
     @Pattern(Durations.PATTERN)
     @JsonPropertyDescription("A fixed pause after each batch, which turns adaptive pacing off (0s runs unpaced, close"
             + " to a single UPDATE). Default: none; the pause adapts so that a primary-key read of the table keeps"
-            + " its p99 within latencyAllowance of its baseline, and grows on replica lag and lock waiters.")
+            + " its p99 within latencyAllowance of its baseline, and grows on replica lag and lock waiters; batches"
+            + " that keep sessions waiting longer than latencyAllowance for their rows are made shorter.")
     public String pauseBetweenBatches;
 
     @Pattern(Durations.PATTERN)
     @JsonPropertyDescription("Adaptive pacing: how much the probe's p99 may rise over its baseline, measured before"
-            + " the first batch. Default: max(25% of the baseline p99, 10ms). Ignored with pauseBetweenBatches.")
+            + " the first batch, and how long a session may wait for a batch's rows. Default: max(25% of the baseline"
+            + " p99, 10ms). Ignored with pauseBetweenBatches.")
     public String latencyAllowance;
 
     @JsonPropertyDescription("The consistency check before Cleanup: every row's targets of set must equal what set"

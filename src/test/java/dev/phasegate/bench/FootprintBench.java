@@ -59,6 +59,7 @@ public final class FootprintBench {
     private final KubeControlPlane kube;
     private final PostgresCluster pg;
     private final Path work;
+    private String operatorToken;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final List<String[]> rows = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
@@ -232,7 +233,8 @@ public final class FootprintBench {
         // this host has more memory, so say so explicitly instead of measuring G1.
         return List.of("-XX:MaxRAM=384m", "-XX:MaxRAMPercentage=50", "-Xmx192m",
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=32m",
-                "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-Xss512k", "-XX:CICompilerCount=1");
+                "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-Xss512k", "-XX:CICompilerCount=1",
+                "-XX:MaxNewSize=8m", "-XX:TrimNativeHeapInterval=5000");
     }
 
     /** The Deployment's JVM: its settings, the image's class-data archive (here the package's) and any extras. */
@@ -271,7 +273,17 @@ public final class FootprintBench {
         // What deploy/operator.yaml sets, and what the pod would have: its ServiceAccount's identity.
         env.put("QUARKUS_OPERATOR_SDK_NAMESPACES", NS);
         env.put("JDK_JAVA_OPTIONS", "-XX:MaxRAMPercentage=50");
-        env.put("KUBECONFIG", kubeconfig.toString());
+        if (Boolean.getBoolean("phasegate.bench.kubeconfig")) {
+            env.put("KUBECONFIG", kubeconfig.toString());
+        } else {
+            // As in the pod, where the client finds the server, token and CA without a kubeconfig file to parse
+            // (parsing one took a YAML parser and the kubeconfig model, about 0.1 s, on the way to ready).
+            env.put("KUBERNETES_AUTH_TRYKUBECONFIG", "false");
+            env.put("KUBERNETES_MASTER", kube.apiServerUrl());
+            env.put("KUBERNETES_CERTS_CA_DATA", kube.caCertData());
+            env.put("KUBERNETES_AUTH_TOKEN", operatorToken());
+            env.put("KUBERNETES_NAMESPACE", OPERATOR_NS);
+        }
         env.put("HOSTNAME", "phasegate-footprint-" + name);
         env.put("PHASEGATE_LEADER_ELECTION_LEASE_NAMESPACE", OPERATOR_NS);
         env.put("QUARKUS_HTTP_PORT", String.valueOf(port));
@@ -315,7 +327,18 @@ public final class FootprintBench {
         kube.adminClient().leases().inNamespace(OPERATOR_NS).withName(OperatorLease.DEFAULT_NAME).delete();
     }
 
-    /** A kubeconfig with a ServiceAccount token (TokenRequest, one hour), readable only by this user. */
+    /** A TokenRequest token (one hour) of the operator's ServiceAccount, as the pod would have mounted. */
+    private String operatorToken() throws Exception {
+        if (operatorToken == null) {
+            operatorToken = kube.serviceAccountToken(OPERATOR_NS, "phasegate");
+        }
+        return operatorToken;
+    }
+
+    /**
+     * A kubeconfig with that token, readable only by this user: how the operator starts with {@code
+     * -Dphasegate.bench.kubeconfig=true}; by default it gets the pod's way, from its environment.
+     */
     private Path serviceAccountKubeconfig() throws Exception {
         Path file = work.resolve("operator.kubeconfig");
         Files.deleteIfExists(file);
@@ -333,8 +356,7 @@ public final class FootprintBench {
                 - name: bench
                   context: {cluster: bench, user: phasegate, namespace: %s}
                 current-context: bench
-                """.formatted(kube.apiServerUrl(), kube.caCertData(),
-                kube.serviceAccountToken(OPERATOR_NS, "phasegate"), OPERATOR_NS));
+                """.formatted(kube.apiServerUrl(), kube.caCertData(), operatorToken(), OPERATOR_NS));
         return file;
     }
 
