@@ -27,8 +27,11 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -200,10 +203,16 @@ public final class BackfillBench {
         List<Long> batchNanos = new CopyOnWriteArrayList<>();
         List<long[]> pauses = new CopyOnWriteArrayList<>();
         AtomicLong updated = new AtomicLong();
+        // Why the adaptive pacing slowed down, each reason once, to read next to the figures.
+        Set<String> slowdowns = Collections.synchronizedSet(new LinkedHashSet<>());
         Backfiller.Listener listener = new Backfiller.Listener() {
             @Override
             public void progress(StepObservation.Running running, BackfillStatus progress) {
                 updated.set(progress.rowsDone);
+                if (progress.pacing != null && (progress.pacing.contains("slowed to")
+                        || progress.pacing.contains("shortened to"))) {
+                    slowdowns.add(progress.pacing);
+                }
                 if (progress.pause != null) {
                     pauses.add(new long[] {System.nanoTime(), Durations.parse(progress.pause).toNanos()});
                 }
@@ -230,6 +239,12 @@ public final class BackfillBench {
             long t1 = System.nanoTime();
             if (!(r instanceof StepObservation.Completed)) {
                 throw new IllegalStateException(name + " did not complete: " + r);
+            }
+            synchronized (slowdowns) {
+                slowdowns.stream().limit(12).forEach(why -> log("  pacing: " + why));
+                if (slowdowns.size() > 12) {
+                    log("  pacing: ... " + (slowdowns.size() - 12) + " more");
+                }
             }
             return finish(name, app, updated.get(), t0, t1, batchNanos, batchNanos.size(), pauses);
         }
