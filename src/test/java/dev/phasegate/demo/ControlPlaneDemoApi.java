@@ -37,6 +37,8 @@ final class ControlPlaneDemoApi implements DemoApi {
     private OperatorHarness operator;
     private PodReadinessStandIn standIn;
     private boolean gitOpsSynced;
+    /** The Deployment's generation the sync made: statuses the controller wrote for an older one are not its rollout. */
+    private long syncedGeneration;
     private String lastRollout = "";
 
     /** Uses kube; close() stops it only when owned. */
@@ -124,16 +126,20 @@ final class ControlPlaneDemoApi implements DemoApi {
         }
         if (!gitOpsSynced && s.reason == Reason.WaitingForRollout) {
             Demo.say("(GitOps) syncing image " + image + " into Deployment " + deployment);
-            client().apps().deployments().inNamespace(ns).withName(deployment).edit(d -> {
+            Deployment synced = client().apps().deployments().inNamespace(ns).withName(deployment).edit(d -> {
                 d.getSpec().getTemplate().getSpec().getContainers().stream()
                         .filter(c -> c.getName().equals(container)).forEach(c -> c.setImage(image));
                 return d;
             });
+            syncedGeneration = synced.getMetadata().getGeneration();
+            // The finished rollout reads like the one before the sync: without this, it could be taken for a repeat.
+            lastRollout = "";
             gitOpsSynced = true;
         }
-        // What the real Deployment controller reports, as it changes.
+        // What the real Deployment controller reports, as it changes; after the sync, only about the synced spec.
         DeploymentStatus st = client().apps().deployments().inNamespace(ns).withName(deployment).get().getStatus();
-        if (st != null) {
+        if (st != null && (!gitOpsSynced || st.getObservedGeneration() != null
+                && st.getObservedGeneration() >= syncedGeneration)) {
             String line = "(Deployment controller) " + deployment + ": " + n(st.getUpdatedReplicas()) + " updated, "
                     + n(st.getAvailableReplicas()) + " available, " + n(st.getReplicas()) + " total";
             if (!line.equals(lastRollout)) {
