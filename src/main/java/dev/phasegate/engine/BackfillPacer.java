@@ -30,6 +30,10 @@ import java.util.Objects;
  * that full speed is too much before it has seen it. Starting at full speed exposes the application to one batch,
  * bounded by targetBatchDuration, before the first halving, which follows that batch at once: no
  * {@link #STEP_EVERY} wait applies to a decrease.
+ *
+ * <p>Row waits, which the probe cannot see (reads never wait for row locks), have a rule of their own: batches that
+ * end with a session waiting longer than the allowance for their rows, more than {@link #ROW_WAIT_SHARE} of them,
+ * shorten the batch target first and only then halve d (see {@link #ROW_WAIT_SHARE}).
  */
 public final class BackfillPacer {
     /** Starting duty cycle: full speed until the probe or the signals show that it is too much. */

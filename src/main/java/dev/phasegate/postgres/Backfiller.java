@@ -440,8 +440,8 @@ public final class Backfiller {
                             BackfillCheckpoints.save(c, req.migration(), new Checkpoint(pass, upper.key(), false,
                                     rowsDone + rows, passRows + rows, passKeys + size, batches + 1, false));
                             // Adaptive pacing: who waits for this batch's rows, read while it still holds them.
-                            waitedAtCommit = pacing == null || fixedPause != null ? Duration.ZERO
-                                    : dog.longestQueuedWait().orElse(Duration.ZERO);
+                            waitedAtCommit = adaptive() ? dog.longestQueuedWait().orElse(Duration.ZERO)
+                                    : Duration.ZERO;
                             c.commit();
                             queued = Math.max(queuedBefore, dog.mostQueued());
                         } catch (SQLException e) {
@@ -567,7 +567,7 @@ public final class Backfiller {
          * in force. Whether the pacing slowed down.
          */
         private boolean pace(Duration took, int queued, Duration waitedAtCommit) {
-            if (fixedPause != null || pacing == null) {
+            if (!adaptive()) {
                 return false;
             }
             BackfillPacer.Pace before = pace;
@@ -575,6 +575,11 @@ public final class Backfiller {
             pause = pace.pause();
             sizer.apply(scaled(base));
             return before != null && (pace.duty() < before.duty() || pace.targetScale() < before.targetScale());
+        }
+
+        /** Adaptive pacing is in force: it started, and no fixed pause has been set since (a spec edit can). */
+        private boolean adaptive() {
+            return fixedPause == null && pacing != null;
         }
 
         /** The spec's target batch duration times the pacer's factor (shorter batches hold locks shorter). */

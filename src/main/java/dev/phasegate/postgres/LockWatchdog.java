@@ -218,19 +218,23 @@ public final class LockWatchdog implements AutoCloseable {
      */
     public Optional<Duration> longestQueuedWait() {
         synchronized (pollLock) {
-            try (PreparedStatement ps = watcher.prepareStatement(TREE_QUERY)) {
-                for (int i = 1; i <= PARAMETERS; i++) {
-                    ps.setInt(i, target);
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    mostQueued.accumulateAndGet(rs.getInt(1), Math::max);
-                    return Optional.of(Duration.ofMillis(rs.getInt(1) == 0 ? 0 : rs.getLong(2)));
-                }
+            try (PreparedStatement ps = treeQuery(); ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                mostQueued.accumulateAndGet(rs.getInt(1), Math::max);
+                return Optional.of(Duration.ofMillis(rs.getInt(1) == 0 ? 0 : rs.getLong(2)));
             } catch (SQLException e) {
                 return Optional.empty();
             }
         }
+    }
+
+    /** The tree query about our backend, ready to run on the watcher connection. */
+    private PreparedStatement treeQuery() throws SQLException {
+        PreparedStatement ps = watcher.prepareStatement(TREE_QUERY);
+        for (int i = 1; i <= PARAMETERS; i++) {
+            ps.setInt(i, target);
+        }
+        return ps;
     }
 
     private void poll() {
@@ -250,24 +254,19 @@ public final class LockWatchdog implements AutoCloseable {
                 return;
             }
         }
-        try (PreparedStatement ps = watcher.prepareStatement(TREE_QUERY)) {
-            for (int i = 1; i <= PARAMETERS; i++) {
-                ps.setInt(i, target);
+        try (PreparedStatement ps = treeQuery(); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            long locker = rs.getLong(4);
+            Long lockerPid = rs.wasNull() ? null : locker;
+            OwnWait own = OwnWait.of(rs.getArray(6));
+            Blockers seen = own == null ? null : Blockers.of(rs.getArray(7));
+            waitingNow = seen;
+            if (seen != null) {
+                // Kept after the wait ends: the poll after a lock timeout must not erase who caused it.
+                blockers.set(seen);
             }
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                long locker = rs.getLong(4);
-                Long lockerPid = rs.wasNull() ? null : locker;
-                OwnWait own = OwnWait.of(rs.getArray(6));
-                Blockers seen = own == null ? null : Blockers.of(rs.getArray(7));
-                waitingNow = seen;
-                if (seen != null) {
-                    // Kept after the wait ends: the poll after a lock timeout must not erase who caused it.
-                    blockers.set(seen);
-                }
-                mostQueued.accumulateAndGet(rs.getInt(1), Math::max);
-                evaluate(rs.getInt(1), rs.getLong(2), rs.getString(3), lockerPid, lockerInfo(rs.getArray(5)), own);
-            }
+            mostQueued.accumulateAndGet(rs.getInt(1), Math::max);
+            evaluate(rs.getInt(1), rs.getLong(2), rs.getString(3), lockerPid, lockerInfo(rs.getArray(5)), own);
         } catch (SQLException | RuntimeException e) {
             if (closed) {
                 return; // the statement is over; an interrupted last poll says nothing about it
