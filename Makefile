@@ -6,7 +6,7 @@ MIGRATION ?= examples/quickstart.yaml
 DATABASE_URL ?=
 HOLD ?= 0
 
-.PHONY: help test unit demo demo-cluster crds build bench clean kube-binaries promql-check image image-check manifest test-image
+.PHONY: help test unit demo demo-cluster crds build bench startup-classes clean kube-binaries promql-check image image-check manifest test-image
 # make image: where the image is named; make manifest: where you pushed it (registry/repository:tag or @sha256:...)
 IMAGE ?=
 BENCHES ?= ProbeLatencyBench BackfillBench IncidentReplayBench SyncTriggerBench FootprintBench
@@ -39,6 +39,12 @@ bench: ## benchmarks on a local throwaway PostgreSQL (minutes; results in docs/b
 	for b in $(BENCHES); do \
 	  $(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.phasegate.bench.$$b || exit 1; \
 	done
+
+startup-classes: ## rewrite the list of classes the operator preloads at start (after upgrading Quarkus, the operator SDK, Fabric8 or the JDK)
+	$(MVN) package -DskipTests
+	$(MVN) test-compile -Dquarkus.build.skip=true
+	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.phasegate.bench.FootprintBench \
+	  -Dphasegate.bench.classList=$(CURDIR)/src/main/resources/META-INF/phasegate/startup-classes.txt
 
 crds: ## regenerate crds/ from the Java types
 	$(MVN) test -Dtest=CrdDriftTest -Dphasegate.updateCrds=true

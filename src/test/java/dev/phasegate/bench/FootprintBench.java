@@ -23,9 +23,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -84,35 +86,59 @@ public final class FootprintBench {
                     + " `mvn -B -q package -DskipTests`.");
             System.exit(2);
         }
+        try {
+            measure();
+        } catch (Throwable e) {
+            // exec:java would otherwise report it only after the client's non-daemon threads end: never.
+            e.printStackTrace();
+            System.exit(1);
+        }
+        System.exit(0);
+    }
+
+    private static void measure() throws Exception {
         Path work = Files.createDirectories(Path.of("target", "bench", "footprint")).toAbsolutePath();
         try (PostgresCluster pg = PostgresCluster.builder().start(); KubeControlPlane kube = KubeControlPlane.start()) {
             pg.createDatabase("bench");
             FootprintBench bench = new FootprintBench(kube, pg, work);
             int trials = Integer.getInteger("phasegate.bench.compare", 0);
-            if (trials > 0) {
+            String classList = System.getProperty("phasegate.bench.classList");
+            if (classList != null) {
+                bench.writeClassList(Path.of(classList));
+            } else if (trials > 0) {
                 bench.compare(trials);
             } else {
                 bench.run();
             }
         }
-        System.exit(0);
     }
 
-    private void run() throws Exception {
+    /** The operator's RBAC, the database Secret, its kubeconfig; and the bench's own polling code run once. */
+    private Path prepare() throws Exception {
         ServiceAccountOperator.applyManifests(kube);
         new KubeFixtures(kube.adminClient()).secret(NS, "bench-db", PostgresDatabase.of(pg, "bench"));
         Path kubeconfig = serviceAccountKubeconfig();
         warmReadinessPolling();
-        String window = windowHoursAway();
+        return kubeconfig;
+    }
 
-        // A pod starts on a cluster whose API server is not itself starting: here it just has, on the same two cores,
-        // and it rebuilds its OpenAPI documents after the CRD was applied. The first start comes after it settled,
-        // and (unless -Dphasegate.bench.coldCrd=true) after the API server has served the CRD once, as it has long
-        // before an operator restart, a rollout or a failover: its first request for a new CRD's resources is slow.
+    /**
+     * A pod starts on a cluster whose API server is not itself starting: here it just has, on the same two cores, and
+     * it rebuilds its OpenAPI documents after the CRD was applied. The first start comes after it settled, and (unless
+     * -Dphasegate.bench.coldCrd=true) after the API server has served the CRD once, as it has long before an operator
+     * restart, a rollout or a failover: its first request for a new CRD's resources is slow.
+     */
+    private void settleBeforeFirstStart() throws Exception {
         Thread.sleep(SETTLE.toMillis());
         if (!Boolean.getBoolean("phasegate.bench.coldCrd")) {
             kube.adminClient().resources(SchemaMigration.class).inNamespace(NS).list();
         }
+    }
+
+    private void run() throws Exception {
+        Path kubeconfig = prepare();
+        String window = windowHoursAway();
+        settleBeforeFirstStart();
         // First operator: idle with 0 and with 100 migrations.
         Operator first = start(kubeconfig, "first");
         rows.add(row("time to ready (1st start)", secs(first.readySeconds()), "≤ 3 s", first.readySeconds() <= 3));
@@ -172,10 +198,7 @@ public final class FootprintBench {
      * -Dphasegate.bench.created=true}: created after each start, then deleted). Prints time to ready and RSS idle.
      */
     private void compare(int trials) throws Exception {
-        ServiceAccountOperator.applyManifests(kube);
-        new KubeFixtures(kube.adminClient()).secret(NS, "bench-db", PostgresDatabase.of(pg, "bench"));
-        Path kubeconfig = serviceAccountKubeconfig();
-        warmReadinessPolling();
+        Path kubeconfig = prepare();
         int waiting = Integer.getInteger("phasegate.bench.waiting", 0);
         // created: made while each operator runs, as in the full run, so that every start plans them all (new
         // migrations are planned once, at Pending); otherwise made once, before the first start.
@@ -224,6 +247,45 @@ public final class FootprintBench {
             System.out.println("   ready s " + spread(ready.get(v)) + "; CPU s until ready " + spread(cpu.get(v))
                     + "; RSS MiB " + spread(rss.get(v)) + "; after a full GC " + spread(rssAfterGc.get(v)));
         }
+    }
+
+    /**
+     * -Dphasegate.bench.classList=FILE: one start with class loading logged, without the warm-up (the boot's own order)
+     * and without a class-data archive, as the image's runtime has none (and the log names no source for archived
+     * classes); FILE gets every class it loaded from the runtime or a jar until it was ready, in that order.
+     */
+    private void writeClassList(Path file) throws Exception {
+        Path kubeconfig = prepare();
+        settleBeforeFirstStart();
+        Path log = work.resolve("class-load.log");
+        Files.deleteIfExists(log);
+        List<String> options = new ArrayList<>(deploymentOptions());
+        options.add("-Xlog:class+load:file=" + log + ":uptime");
+        options.add("-Xshare:off");
+        options.add("-Dphasegate.warmup=false");
+        Operator o = start(kubeconfig, "class-list", options);
+        stop(o);
+        List<String> names = loadedUntil(Files.readAllLines(log), o.readySeconds());
+        Files.writeString(file, """
+                # The classes a start of the operator loads before it is ready, in the order it loads them. Its warm-up
+                # thread loads them ahead of the boot thread (kube/StartupClassPreloader). Written by
+                # `make startup-classes`: run it again after upgrading Quarkus, the operator SDK, Fabric8 or the JDK.
+                """ + String.join("\n", names) + "\n");
+        System.out.println(names.size() + " classes, loaded in the " + secs(o.readySeconds()) + " to ready, in " + file);
+    }
+
+    private static final Pattern CLASS_LOAD = Pattern.compile("^\\[(\\d+\\.\\d+)s\\] (\\S+) source: (jrt:/|file:)");
+
+    /** Classes a -Xlog:class+load:...:uptime log shows loaded from the runtime or a jar up to a time, once each. */
+    static List<String> loadedUntil(List<String> log, double seconds) {
+        Set<String> names = new LinkedHashSet<>();
+        for (String line : log) {
+            Matcher m = CLASS_LOAD.matcher(line);
+            if (m.find() && Double.parseDouble(m.group(1)) <= seconds) {
+                names.add(m.group(2));
+            }
+        }
+        return new ArrayList<>(names);
     }
 
     /** Median, then min-max, then every value. */
