@@ -45,7 +45,7 @@ GUI_LIBS="libawt_xawt.so libjawt.so libsplashscreen.so libfontmanager.so libjava
 JAVA_HOME=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}
 UID_GID=10001
 # The image's default JVM settings (JDK_JAVA_OPTIONS), the Deployment's and the chart's: docs/benchmarks.md, footprint.
-IMAGE_JAVA_OPTIONS="-XX:MaxRAMPercentage=50 -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k -XX:CICompilerCount=1 -XX:MaxNewSize=8m -XX:TrimNativeHeapInterval=5000"
+IMAGE_JAVA_OPTIONS="-XX:MaxRAMPercentage=50 -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k -XX:CICompilerCount=1 -XX:MaxNewSize=8m -XX:NewSize=8m -Xms24m -XX:TrimNativeHeapInterval=5000"
 
 need() { command -v "$1" >/dev/null || { echo "make image needs $1 ($2)" >&2; exit 1; }; }
 need buildah "apt-get install buildah"

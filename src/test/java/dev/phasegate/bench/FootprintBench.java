@@ -306,7 +306,7 @@ public final class FootprintBench {
         return List.of("-XX:MaxRAM=384m", "-XX:MaxRAMPercentage=50", "-Xmx192m",
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=32m",
                 "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-Xss512k", "-XX:CICompilerCount=1",
-                "-XX:MaxNewSize=8m", "-XX:TrimNativeHeapInterval=5000");
+                "-XX:MaxNewSize=8m", "-XX:NewSize=8m", "-Xms24m", "-XX:TrimNativeHeapInterval=5000");
     }
 
     /** The Deployment's JVM: its settings, the image's class-data archive (here the package's) and any extras. */
