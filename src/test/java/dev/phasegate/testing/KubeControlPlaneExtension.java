@@ -1,7 +1,5 @@
 package dev.phasegate.testing;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -71,16 +69,7 @@ public final class KubeControlPlaneExtension implements BeforeAllCallback, TestI
     }
 
     private static void inject(Class<?> type, Object instance, boolean staticOnly) throws IllegalAccessException {
-        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
-            for (Field field : c.getDeclaredFields()) {
-                if (field.getType() != KubeControlPlane.class || Modifier.isFinal(field.getModifiers())
-                        || Modifier.isStatic(field.getModifiers()) != staticOnly) {
-                    continue;
-                }
-                field.setAccessible(true);
-                field.set(staticOnly ? null : instance, shared());
-            }
-        }
+        FieldInjection.inject(type, instance, staticOnly, t -> t == KubeControlPlane.class ? shared() : null);
     }
 
     /** Stops the shared control plane when JUnit closes the root store. */

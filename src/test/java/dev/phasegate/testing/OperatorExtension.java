@@ -1,7 +1,5 @@
 package dev.phasegate.testing;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -55,16 +53,8 @@ public final class OperatorExtension implements BeforeAllCallback, TestInstanceP
 
     private static void inject(Class<?> type, Object instance, RunningOperator running, boolean staticOnly)
             throws IllegalAccessException {
-        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
-            for (Field field : c.getDeclaredFields()) {
-                Object value = running == null ? null : running.valueOf(field.getType());
-                if (value == null || Modifier.isFinal(field.getModifiers())
-                        || Modifier.isStatic(field.getModifiers()) != staticOnly) {
-                    continue;
-                }
-                field.setAccessible(true);
-                field.set(staticOnly ? null : instance, value);
-            }
+        if (running != null) {
+            FieldInjection.inject(type, instance, staticOnly, running::valueOf);
         }
     }
 

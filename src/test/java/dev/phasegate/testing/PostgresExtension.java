@@ -1,7 +1,5 @@
 package dev.phasegate.testing;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -93,16 +91,7 @@ public final class PostgresExtension implements BeforeAllCallback, TestInstanceP
 
     private static void injectFields(Class<?> type, Object instance, PostgresDatabase db, boolean staticOnly)
             throws IllegalAccessException {
-        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
-            for (Field field : c.getDeclaredFields()) {
-                if (field.getType() != PostgresDatabase.class || Modifier.isFinal(field.getModifiers())
-                        || Modifier.isStatic(field.getModifiers()) != staticOnly) {
-                    continue;
-                }
-                field.setAccessible(true);
-                field.set(staticOnly ? null : instance, db);
-            }
-        }
+        FieldInjection.inject(type, instance, staticOnly, t -> t == PostgresDatabase.class ? db : null);
     }
 
     private record DatabaseKey(Class<?> testClass) {
