@@ -1,10 +1,9 @@
 package dev.phasegate.kube;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Loads, on the warm-up thread, the classes a start is known to need before it is ready, in the order it needs them,
@@ -22,8 +21,6 @@ final class StartupClassPreloader {
     record Result(int loaded, int missing) {
     }
 
-    static final boolean LINK = Boolean.getBoolean("phasegate.warmup.link");
-
     private StartupClassPreloader() {
     }
 
@@ -37,22 +34,20 @@ final class StartupClassPreloader {
     static Result preload(InputStream list, ClassLoader loader) throws IOException {
         int loaded = 0;
         int missing = 0;
-        BufferedReader lines = new BufferedReader(new InputStreamReader(list, StandardCharsets.UTF_8));
-        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-            String name = line.strip();
-            if (name.isEmpty() || name.startsWith("#")) {
-                continue;
-            }
+        for (String name : names(list)) {
             try {
-                Class<?> c = Class.forName(name, false, loader);
-                if (LINK && c.getClassLoader() != null && c.getClassLoader() != ClassLoader.getPlatformClassLoader()) {
-                    c.getFields();
-                }
+                Class.forName(name, false, loader);
                 loaded++;
             } catch (ClassNotFoundException | LinkageError e) {
                 missing++;
             }
         }
         return new Result(loaded, missing);
+    }
+
+    /** The class names of a list, without its notes and blank lines. */
+    static List<String> names(InputStream list) throws IOException {
+        return new String(list.readAllBytes(), StandardCharsets.UTF_8).lines().map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
     }
 }

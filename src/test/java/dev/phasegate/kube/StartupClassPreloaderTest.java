@@ -48,8 +48,7 @@ class StartupClassPreloaderTest {
         List<String> names;
         try (InputStream in = StartupClassPreloader.class.getResourceAsStream(StartupClassPreloader.LIST)) {
             assertThat(in).as(StartupClassPreloader.LIST).isNotNull();
-            names = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
-                    .filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
+            names = StartupClassPreloader.names(in);
         }
         assertThat(names).hasSizeGreaterThan(5_000).doesNotHaveDuplicates()
                 .noneMatch(n -> n.contains("$$Lambda") || n.contains("/"))
